@@ -1,0 +1,1 @@
+"""Latchkey: invitations, memberships and access for shared financial accounts."""

@@ -1,0 +1,1 @@
+"""Adapters: the table (PynamoDB), the user pool (Cognito), mail (SES), clocks and secrets."""

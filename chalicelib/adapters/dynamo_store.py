@@ -1,0 +1,262 @@
+"""The Store on DynamoDB through PynamoDB. Every invariant two requests could race on is a condition."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.errors import Conflict, UserExists
+from ..domain.model import Account, Actor, AuditEvent, Membership, OneTimeToken, Page, User
+from . import cursors
+from .dynamo_models import (AccountItem, AuditItem, EmailItem, Item, MemberItem, RateItem, TokenItem,
+                            UserItem)
+
+_BATCH = 100  # BatchGetItem's limit
+
+
+def _user_key(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "PROFILE"
+
+
+def _to_user(i: UserItem) -> User:
+    return User(user_id=i.user_id, email=i.email, first_name=i.first_name, last_name=i.last_name,
+                created_at=i.created_at, email_verified=i.email_verified, phone=i.phone,
+                last_login_at=i.last_login_at)
+
+
+def _to_account(i: AccountItem) -> Account:
+    return Account(account_id=i.account_id, name=i.name, type=i.type, created_at=i.created_at, plan=i.plan,
+                   status=i.status, owner_ids=list(i.owner_ids or []), partner_id=i.partner_id,
+                   business_info=dict(i.business_info or {}), logo_url=i.logo_url,
+                   authorized_user_slots=int(i.authorized_user_slots or 0), version=int(i.version or 0))
+
+
+def _to_member(i: MemberItem) -> Membership:
+    return Membership(account_id=i.account_id, user_id=i.user_id, role=i.role, status=i.status,
+                      joined_at=i.joined_at, email=i.email)
+
+
+def _account_item(a: Account) -> AccountItem:
+    return AccountItem(f"ACCOUNT#{a.account_id}", "ACCOUNT", account_id=a.account_id, name=a.name, type=a.type,
+                       plan=a.plan, status=a.status, owner_ids=a.owner_ids, partner_id=a.partner_id,
+                       business_info=a.business_info, logo_url=a.logo_url,
+                       authorized_user_slots=a.authorized_user_slots, created_at=a.created_at, version=a.version)
+
+
+def _member_item(m: Membership) -> MemberItem:
+    return MemberItem(f"ACCOUNT#{m.account_id}", f"MEMBER#{m.user_id}", gsi1pk=f"USER#{m.user_id}",
+                      gsi1sk=f"ACCOUNT#{m.account_id}", account_id=m.account_id, user_id=m.user_id,
+                      role=m.role, status=m.status, email=m.email, joined_at=m.joined_at)
+
+
+def _audit_item(e: AuditEvent) -> AuditItem:
+    return AuditItem(f"ACCOUNT#{e.account_id}", f"AUDIT#{e.at.strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{e.event_id}",
+                     event_id=e.event_id, account_id=e.account_id, at=e.at, action=e.action,
+                     actor={**e.actor.as_dict(), **({"acting_for": e.actor.acting_for} if e.actor.acting_for else {})},
+                     target_type=e.target_type, target_id=e.target_id, details=e.details)
+
+
+def _to_event(i: AuditItem) -> AuditEvent:
+    a = i.actor or {}
+    actor = Actor(a.get("user_id"), a.get("email"), bool(a.get("system")), a.get("acting_for"))
+    return AuditEvent(i.event_id, i.account_id, i.at, i.action, actor, i.target_type, i.target_id, i.details or {})
+
+
+def _failed_indexes(exc: TransactWriteError) -> set[int]:
+    return {n for n, r in enumerate(exc.cancellation_reasons or []) if r and r.code == "ConditionalCheckFailed"}
+
+
+class DynamoStore:
+    """Store port on one DynamoDB table. Methods name their conditions; no Scan anywhere."""
+
+    def _transaction(self) -> TransactWrite:
+        return TransactWrite(connection=Connection(region=Item.Meta.region, host=Item.Meta.host))
+
+    # users ---------------------------------------------------------------------------------
+    def create_user(self, user: User) -> None:
+        pk, sk = _user_key(user.user_id)
+        profile = UserItem(pk, sk, user_id=user.user_id, email=user.email, first_name=user.first_name,
+                           last_name=user.last_name, phone=user.phone, email_verified=user.email_verified,
+                           created_at=user.created_at)
+        sentinel = EmailItem(f"EMAIL#{user.email}", "USER", user_id=user.user_id)
+        try:
+            with self._transaction() as tx:
+                # Puts are sent in call order: [0] profile, [1] email sentinel.
+                tx.save(profile, condition=UserItem.pk.does_not_exist())
+                tx.save(sentinel, condition=EmailItem.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if 1 in _failed_indexes(exc):
+                raise UserExists() from exc
+            raise
+
+    def delete_user(self, user: User) -> None:
+        with self._transaction() as tx:
+            tx.delete(UserItem(*_user_key(user.user_id)))
+            tx.delete(EmailItem(f"EMAIL#{user.email}", "USER"),
+                      condition=EmailItem.user_id == user.user_id)
+
+    def get_user(self, user_id: str) -> User | None:
+        try:
+            return _to_user(UserItem.get(*_user_key(user_id), consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def get_users(self, user_ids: list[str]) -> dict[str, User]:
+        keys = [_user_key(u) for u in dict.fromkeys(user_ids)]
+        return {i.user_id: _to_user(i) for i in UserItem.batch_get(keys)} if keys else {}
+
+    def user_id_for_email(self, email: str) -> str | None:
+        try:
+            return EmailItem.get(f"EMAIL#{email}", "USER", consistent_read=True).user_id
+        except DoesNotExist:
+            return None
+
+    def _update_user(self, user_id: str, actions: list) -> None:
+        item = UserItem(*_user_key(user_id))
+        try:
+            item.update(actions=actions, condition=UserItem.pk.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def mark_email_verified(self, user_id: str) -> None:
+        self._update_user(user_id, [UserItem.email_verified.set(True)])
+
+    def record_login(self, user_id: str, at: datetime) -> None:
+        self._update_user(user_id, [UserItem.last_login_at.set(at)])
+
+    def update_profile(self, user_id: str, changes: dict) -> None:
+        self._update_user(user_id, _profile_actions(changes))
+
+    # one-time tokens -----------------------------------------------------------------------
+    def put_token(self, token: OneTimeToken) -> None:
+        TokenItem(f"TOKEN#{token.token_hash}", "TOKEN", purpose=token.purpose, user_id=token.user_id,
+                  expires_at=token.expires_at, ttl=token.expires_at).save()
+
+    def take_token(self, token_hash: str, purpose: str) -> OneTimeToken | None:
+        """Delete and return the token: of two concurrent takers only one gets it."""
+        try:
+            response = TokenItem._get_connection().delete_item(
+                f"TOKEN#{token_hash}", "TOKEN", condition=(TokenItem.purpose == purpose), return_values="ALL_OLD")
+        except Exception as exc:  # DeleteError on a failed condition: unknown or other purpose
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return None
+            raise
+        old = (response or {}).get("Attributes")
+        if not old:
+            return None
+        got = TokenItem.from_raw_data(old)
+        return OneTimeToken(token_hash, got.purpose, got.user_id, got.expires_at)
+
+    # accounts and memberships --------------------------------------------------------------
+    def create_account(self, account: Account, owner: Membership, event: AuditEvent) -> None:
+        with self._transaction() as tx:
+            tx.save(_account_item(account), condition=AccountItem.pk.does_not_exist())
+            tx.save(_member_item(owner), condition=MemberItem.pk.does_not_exist())
+            tx.save(_audit_item(event))
+
+    def get_account(self, account_id: str) -> Account | None:
+        try:
+            return _to_account(AccountItem.get(f"ACCOUNT#{account_id}", "ACCOUNT", consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
+        keys = [(f"ACCOUNT#{a}", "ACCOUNT") for a in dict.fromkeys(account_ids)]
+        return {i.account_id: _to_account(i) for i in AccountItem.batch_get(keys)} if keys else {}
+
+    def get_access(self, account_id: str, user_id: str) -> tuple[Account | None, Membership | None]:
+        account = membership = None
+        for item in Item.batch_get([(f"ACCOUNT#{account_id}", "ACCOUNT"), (f"ACCOUNT#{account_id}", f"MEMBER#{user_id}")],
+                                   consistent_read=True):
+            if isinstance(item, AccountItem):
+                account = _to_account(item)
+            elif isinstance(item, MemberItem):
+                membership = _to_member(item)
+        return account, membership
+
+    def update_account(self, account: Account, changes: dict, event: AuditEvent,
+                       profile: tuple[str, dict] | None = None) -> Account:
+        """Optimistic: the write holds only if nobody changed the account since it was read."""
+        fields = {k: v for k, v in changes.items()}
+        actions = [getattr(AccountItem, k).set(v) for k, v in fields.items()]
+        actions.append(AccountItem.version.set(account.version + 1))
+        try:
+            with self._transaction() as tx:
+                if profile:
+                    tx.update(UserItem(*_user_key(profile[0])), actions=_profile_actions(profile[1]),
+                              condition=UserItem.pk.exists())
+                tx.update(AccountItem(f"ACCOUNT#{account.account_id}", "ACCOUNT"), actions=actions,
+                          condition=(AccountItem.version == account.version) & (AccountItem.status == "active"))
+                tx.save(_audit_item(event))
+        except TransactWriteError as exc:
+            if _failed_indexes(exc):
+                raise Conflict() from exc
+            raise
+        for key, value in fields.items():
+            setattr(account, key, value)
+        account.version += 1
+        return account
+
+    def close_account(self, account: Account, event: AuditEvent) -> None:
+        try:
+            with self._transaction() as tx:
+                tx.update(AccountItem(f"ACCOUNT#{account.account_id}", "ACCOUNT"),
+                          actions=[AccountItem.status.set("closed"), AccountItem.version.add(1)],
+                          condition=AccountItem.status == "active")
+                tx.save(_audit_item(event))
+        except TransactWriteError as exc:
+            if _failed_indexes(exc):
+                raise Conflict() from exc
+            raise
+
+    def get_membership(self, account_id: str, user_id: str) -> Membership | None:
+        try:
+            return _to_member(MemberItem.get(f"ACCOUNT#{account_id}", f"MEMBER#{user_id}", consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def memberships_of_user(self, user_id: str) -> list[Membership]:
+        return [_to_member(i) for i in MemberItem.by_owner.query(
+            f"USER#{user_id}", MemberItem.gsi1sk.startswith("ACCOUNT#"))]
+
+    def _page(self, model, pk: str, prefix: str, limit: int, cursor: str | None, newest_first=False):
+        start = {"pk": pk, "sk": cursors.decode(cursor, prefix)} if cursor else None
+        result = model.query(pk, model.sk.startswith(prefix), limit=limit, last_evaluated_key=start,
+                             scan_index_forward=not newest_first, consistent_read=True, page_size=limit)
+        items = list(result)
+        last = result.last_evaluated_key
+        return items, (cursors.encode(last["sk"]["S"]) if last else None)
+
+    def list_members(self, account_id: str, limit: int, cursor: str | None) -> Page:
+        items, nxt = self._page(MemberItem, f"ACCOUNT#{account_id}", "MEMBER#", limit, cursor)
+        return Page([_to_member(i) for i in items], nxt)
+
+    # audit -----------------------------------------------------------------------------------
+    def add_audit(self, event: AuditEvent) -> None:
+        _audit_item(event).save(condition=AuditItem.pk.does_not_exist())
+
+    def list_audit(self, account_id: str, limit: int, cursor: str | None) -> Page:
+        items, nxt = self._page(AuditItem, f"ACCOUNT#{account_id}", "AUDIT#", limit, cursor, newest_first=True)
+        return Page([_to_event(i) for i in items], nxt)
+
+    # rate limits -----------------------------------------------------------------------------
+    def _rate_key(self, key: str, window_start: datetime) -> tuple[str, str]:
+        return f"RATE#{key}#{int(window_start.timestamp())}", "RATE"
+
+    def count_hit(self, key: str, window_start: datetime, expires_at: datetime) -> int:
+        item = RateItem(*self._rate_key(key, window_start))
+        item.update(actions=[RateItem.hits.add(1), RateItem.ttl.set(expires_at)])
+        return int(item.hits)
+
+    def hits(self, key: str, window_start: datetime) -> int:
+        try:
+            return int(RateItem.get(*self._rate_key(key, window_start)).hits)
+        except DoesNotExist:
+            return 0
+
+
+def _profile_actions(changes: dict) -> list:
+    return [getattr(UserItem, k).set(v) for k, v in changes.items() if k in ("first_name", "last_name", "phone")]

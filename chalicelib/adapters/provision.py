@@ -1,0 +1,37 @@
+"""Creates the stack's resources on an endpoint (a moto server for `make run`, moto in tests).
+
+In AWS the same resources come from the CloudFormation template in `infra/`.
+"""
+from __future__ import annotations
+
+from email.utils import parseaddr
+
+from . import dynamo_models
+
+
+def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | None = None,
+              pool_name: str = "latchkey-local") -> dict[str, str]:
+    """Create table, user pool and app client, and verify the sender; returns the environment the app needs."""
+    import boto3
+
+    dynamo_models.create_table(table_name, region, endpoint_url)
+    idp = boto3.client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
+    pool = idp.create_user_pool(
+        PoolName=pool_name,
+        Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": False, "RequireLowercase": False,
+                                     "RequireNumbers": False, "RequireSymbols": False}},
+        Schema=[{"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": False}],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+    )["UserPool"]
+    client = idp.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="latchkey-api", GenerateSecret=False,
+        ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        ReadAttributes=["email", "email_verified"], AccessTokenValidity=60, RefreshTokenValidity=30,
+        TokenValidityUnits={"AccessToken": "minutes", "RefreshToken": "days"},
+    )["UserPoolClient"]
+    sender = parseaddr(mail_from)[1]
+    boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_domain_identity(
+        Domain=sender.split("@")[1])
+    boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_email_identity(EmailAddress=sender)
+    return {"TABLE_NAME": table_name, "USER_POOL_ID": pool["Id"], "USER_POOL_CLIENT_ID": client["ClientId"],
+            "MAIL_FROM": mail_from, "AWS_REGION": region}

@@ -1,0 +1,39 @@
+"""Domain objects to the contract's JSON shapes."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..domain.model import Account, AuditEvent, Membership, User
+
+
+def ts(value: datetime | None) -> str | None:
+    """ISO-8601 UTC with `Z`, seconds precision."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def user(u: User) -> dict:
+    return {"user_id": u.user_id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
+            "last_login_at": ts(u.last_login_at)}
+
+
+def owner(u: User) -> dict:
+    return {"user_id": u.user_id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
+            "phone": u.phone}
+
+
+def account(a: Account, owners: list[User], membership: Membership, permissions: frozenset[str]) -> dict:
+    return {
+        "account_id": a.account_id, "name": a.name, "type": a.type, "plan": a.plan, "status": a.status,
+        "owners": [owner(u) for u in owners], "partner_id": a.partner_id,
+        "business_info": a.business_info, "logo_url": a.logo_url, "created_at": ts(a.created_at),
+        "my_role": membership.role, "my_status": membership.status, "my_permissions": sorted(permissions),
+    }
+
+
+def audit_event(e: AuditEvent) -> dict:
+    actor = e.actor.as_dict()
+    data = {"event_id": e.event_id, "at": ts(e.at), "action": e.action, "actor": actor,
+            "target": {"type": e.target_type, "id": e.target_id}, "details": e.details}
+    if e.actor.acting_for:
+        data["acting_for"] = {"partner_id": e.actor.acting_for}
+    return data

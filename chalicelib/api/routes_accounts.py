@@ -1,0 +1,83 @@
+"""Accounts, their permissions, members and audit."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..domain import accounts as account_rules
+from ..domain import permissions
+from ..services import accounts, audit
+from . import present, schemas
+from .http import AUTHENTICATED, endpoint
+from .validation import parse_limit
+
+bp = Blueprint(__name__)
+PAGED = ("limit", "cursor")
+
+
+def _account_view(call, account=None) -> dict:
+    ctx = call.ctx
+    account = account or ctx.account
+    return present.account(account, accounts.owners(call.deps, account), ctx.membership, ctx.permissions)
+
+
+@endpoint(bp, "/accounts", "POST", permission=AUTHENTICATED, body=schemas.CREATE_ACCOUNT, status=201,
+          tag="accounts", summary="Create a personal or business account; the caller is its owner")
+def create_account(call):
+    account, owner, users = accounts.create(call.deps, call.principal, call.body["name"], call.body["type"])
+    return present.account(account, users, owner, permissions.account_permissions(owner.role, owner.status))
+
+
+@endpoint(bp, "/accounts/{account_id}", "GET", permission="account.view", tag="accounts",
+          summary="An account, its owners, and the caller's role and permissions in it")
+def get_account(call):
+    return _account_view(call)
+
+
+@endpoint(bp, "/accounts/{account_id}", "PATCH", permission=account_rules.ANY_UPDATE_PERMISSIONS,
+          body=schemas.PATCH_ACCOUNT, tag="accounts",
+          summary="Change field groups, each gated by its permission; 403 writes nothing")
+def patch_account(call):
+    return _account_view(call, accounts.update(call.deps, call.ctx, call.body))
+
+
+@endpoint(bp, "/accounts/{account_id}", "DELETE", permission="account.close", status=204, tag="accounts",
+          summary="Close the account (owner only)")
+def close_account(call):
+    accounts.close(call.deps, call.ctx)
+
+
+@endpoint(bp, "/accounts/{account_id}/permissions", "GET", permission="account.view", tag="accounts",
+          summary="The caller's role, status and every permission they hold on the account")
+def get_permissions(call):
+    m = call.ctx.membership
+    return {"role": m.role, "status": m.status, "permissions": sorted(call.ctx.permissions)}
+
+
+@endpoint(bp, "/accounts/{account_id}/permissions/{action}", "GET", permission="account.view", tag="accounts",
+          summary="Whether the caller may take one action of the matrix (e.g. money.withdraw)")
+def check_permission(call):
+    action = call.params["action"]
+    return {"action": action, "allowed": accounts.check(call.ctx, action)}
+
+
+@endpoint(bp, "/accounts/{account_id}/members", "GET", permission="members.view", tag="members", query=PAGED,
+          summary="Members of the account with their roles and last login")
+def list_members(call):
+    limit, cursor = parse_limit(call.query)
+    page = call.deps.store.list_members(call.ctx.account.account_id, limit, cursor)
+    users = call.deps.store.get_users([m.user_id for m in page.items])
+    items = []
+    for m in page.items:
+        u = users.get(m.user_id)
+        items.append({"user_id": m.user_id, "email": m.email, "first_name": u.first_name if u else "",
+                      "last_name": u.last_name if u else "", "role": m.role, "status": m.status,
+                      "joined_at": present.ts(m.joined_at), "last_login_at": present.ts(u.last_login_at) if u else None})
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@endpoint(bp, "/accounts/{account_id}/audit", "GET", permission="audit.view", tag="audit", query=PAGED,
+          summary="The account's audit events, newest first")
+def list_audit(call):
+    limit, cursor = parse_limit(call.query)
+    page = audit.list_events(call.deps, call.ctx.account.account_id, limit, cursor)
+    return {"items": [present.audit_event(e) for e in page.items], "next_cursor": page.next_cursor}

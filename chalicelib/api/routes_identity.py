@@ -1,0 +1,77 @@
+"""Sign-up, verification, sign-in, tokens, password reset and /me."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..domain import permissions
+from ..services import identity, me
+from . import present, schemas
+from .http import AUTHENTICATED, PUBLIC, endpoint
+
+bp = Blueprint(__name__)
+
+
+def _tokens(t, with_refresh: bool = True) -> dict:
+    body = {"access_token": t.access_token, "expires_in": t.expires_in, "token_type": "Bearer"}
+    if with_refresh:
+        body["refresh_token"] = t.refresh_token
+    return body
+
+
+@endpoint(bp, "/auth/signup", "POST", permission=PUBLIC, body=schemas.SIGNUP, status=202, tag="identity",
+          summary="Create a user; a verification link is mailed (same reply for a taken email)")
+def signup(call):
+    b = call.body
+    identity.signup(call.deps, b["email"], b["password"], b["first_name"], b["last_name"])
+    return {"status": "verification_sent"}
+
+
+@endpoint(bp, "/auth/verify-email", "POST", permission=PUBLIC, body=schemas.VERIFY_EMAIL, tag="identity",
+          summary="Confirm an email address with the mailed token")
+def verify_email(call):
+    identity.verify_email(call.deps, call.body["token"])
+    return {"status": "verified"}
+
+
+@endpoint(bp, "/auth/login", "POST", permission=PUBLIC, body=schemas.LOGIN, tag="identity",
+          summary="Sign in with email and password")
+def login(call):
+    return _tokens(identity.login(call.deps, call.body["email"], call.body["password"], call.source_ip))
+
+
+@endpoint(bp, "/auth/refresh", "POST", permission=PUBLIC, body=schemas.REFRESH, tag="identity",
+          summary="A new access token from a refresh token")
+def refresh(call):
+    return _tokens(identity.refresh(call.deps, call.body["refresh_token"]), with_refresh=False)
+
+
+@endpoint(bp, "/auth/logout", "POST", permission=AUTHENTICATED, status=204, tag="identity",
+          summary="Sign out everywhere: refresh tokens stop working")
+def logout(call):
+    identity.logout(call.deps, call.principal)
+
+
+@endpoint(bp, "/auth/password/forgot", "POST", permission=PUBLIC, body=schemas.FORGOT, status=202,
+          tag="identity", summary="Mail a password reset link if the email has a user (always 202)")
+def forgot(call):
+    identity.forgot_password(call.deps, call.body["email"])
+    return {"status": "reset_sent"}
+
+
+@endpoint(bp, "/auth/password/reset", "POST", permission=PUBLIC, body=schemas.RESET, tag="identity",
+          summary="Set a new password with the mailed token; every session ends")
+def reset(call):
+    identity.reset_password(call.deps, call.body["token"], call.body["password"])
+    return {"status": "password_reset"}
+
+
+@endpoint(bp, "/me", "GET", permission=AUTHENTICATED, tag="identity",
+          summary="The caller, their own and shared accounts, partners and pending invitations")
+def get_me(call):
+    user, pairs = me.load(call.deps, call.principal)
+    accounts = [{"account_id": a.account_id, "name": a.name, "type": a.type, "role": m.role,
+                 "status": m.status, "account_status": a.status, "own": m.role == "owner",
+                 "permissions": sorted(permissions.account_permissions(m.role, m.status))}
+                for m, a in pairs]
+    accounts.sort(key=lambda x: (not x["own"], x["name"].lower()))
+    return {"user": present.user(user), "accounts": accounts, "partners": [], "pending_invitations": []}

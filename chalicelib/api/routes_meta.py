@@ -1,0 +1,20 @@
+"""Health and the API document."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from .http import PUBLIC, endpoint
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "/health", "GET", permission=PUBLIC, tag="meta", summary="Liveness")
+def health(call):
+    return {"status": "ok"}
+
+
+@endpoint(bp, "/openapi.json", "GET", permission=PUBLIC, tag="meta", summary="This API as OpenAPI 3.1")
+def openapi(call):
+    from .openapi import document
+
+    return document()

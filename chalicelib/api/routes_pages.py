@@ -1,0 +1,70 @@
+"""Pages reached from mailed links. GET only shows; the form's POST acts (mail scanners prefetch links)."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs
+
+from chalice import Blueprint, Response
+
+from ..domain.errors import DomainError
+from ..services import identity
+from .http import PUBLIC, endpoint
+from .pages import page
+from .validation import validate
+from . import schemas
+
+bp = Blueprint(__name__)
+_CSS = Path(__file__).resolve().parent.parent / "templates" / "pages" / "latchkey.css"
+FORM = ("application/x-www-form-urlencoded",)
+
+
+def _form(call) -> dict:
+    raw = (call.request.raw_body or b"").decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+@endpoint(bp, "/static/latchkey.css", "GET", permission=PUBLIC, tag="pages", produces="text/css",
+          summary="The site's style sheet")
+def stylesheet(call):
+    return Response(body=_CSS.read_text(encoding="utf-8"), status_code=200,
+                    headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"})
+
+
+@endpoint(bp, "/verify/{token}", "GET", permission=PUBLIC, tag="pages", produces="text/html",
+          summary="Email verification page (changes nothing; its button confirms)")
+def verify_page(call):
+    return page("verify", token=call.params["token"])
+
+
+@endpoint(bp, "/verify/{token}", "POST", permission=PUBLIC, tag="pages", produces="text/html",
+          content_types=FORM, summary="Confirm the email from the verification page")
+def verify_submit(call):
+    try:
+        validate({"token": call.params["token"]}, schemas.VERIFY_EMAIL)
+        identity.verify_email(call.deps, call.params["token"])
+    except DomainError as exc:
+        return page("message", status=400 if exc.code == "validation_error" else 404,
+                    title="This link does not work any more", text=exc.message)
+    return page("message", title="Your email is confirmed", text="You can now sign in to Latchkey.")
+
+
+@endpoint(bp, "/reset/{token}", "GET", permission=PUBLIC, tag="pages", produces="text/html",
+          summary="Password reset page (changes nothing; its form sets the password)")
+def reset_page(call):
+    return page("reset", token=call.params["token"], error=None)
+
+
+@endpoint(bp, "/reset/{token}", "POST", permission=PUBLIC, tag="pages", produces="text/html",
+          content_types=FORM, summary="Set a new password from the reset page")
+def reset_submit(call):
+    token = call.params["token"]
+    password = _form(call).get("password", "")
+    try:
+        validate({"token": token, "password": password}, schemas.RESET)
+    except DomainError:
+        return page("reset", status=400, token=token, error="Choose a password of at least 8 characters.")
+    try:
+        identity.reset_password(call.deps, token, password)
+    except DomainError as exc:
+        return page("message", status=404, title="This link does not work any more", text=exc.message)
+    return page("message", title="Your password is changed", text="Sign in with your new password.")

@@ -1,0 +1,42 @@
+"""JSON Schemas of request bodies. Validation and the OpenAPI document both read them."""
+from __future__ import annotations
+
+# No control characters (CR, LF and NUL included): names and subjects reach mail headers.
+_SAFE = r"^[^\x00-\x1f\x7f]*$"
+
+
+def text(max_length: int = 100, min_length: int = 1) -> dict:
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": _SAFE}
+
+
+def obj(properties: dict, required: tuple = (), **extra) -> dict:
+    return {"type": "object", "properties": properties, "required": list(required),
+            "additionalProperties": False, **extra}
+
+
+EMAIL = {"type": "string", "format": "email", "maxLength": 320}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 256}
+TOKEN = {"type": "string", "minLength": 16, "maxLength": 256, "pattern": r"^[A-Za-z0-9_\-]+$"}
+
+SIGNUP = obj({"email": EMAIL, "password": PASSWORD, "first_name": text(), "last_name": text()},
+             ("email", "password", "first_name", "last_name"))
+VERIFY_EMAIL = obj({"token": TOKEN}, ("token",))
+LOGIN = obj({"email": EMAIL, "password": {"type": "string", "minLength": 1, "maxLength": 256}},
+            ("email", "password"))
+REFRESH = obj({"refresh_token": {"type": "string", "minLength": 1, "maxLength": 8192}}, ("refresh_token",))
+FORGOT = obj({"email": EMAIL}, ("email",))
+RESET = obj({"token": TOKEN, "password": PASSWORD}, ("token", "password"))
+
+CREATE_ACCOUNT = obj({"name": text(120), "type": {"type": "string", "enum": ["personal", "business"]}},
+                     ("name", "type"))
+PATCH_ACCOUNT = obj({
+    "name": text(120),
+    "owner_info": obj({"first_name": text(), "last_name": text(), "phone": text(32)}, minProperties=1),
+    "business_info": obj({"business_name": text(200), "address": text(500), "timezone": text(64)},
+                         minProperties=1),
+    "account_info": obj({"plan": {"type": "string", "enum": ["starter", "pro"]}}, minProperties=1),
+    "logo_url": {"type": "string", "maxLength": 2048, "pattern": r"^https://[^\s\x00-\x1f\x7f]+$"},
+}, minProperties=1)
+
+CLOCK = obj({"advance_seconds": {"type": "integer", "minimum": 0, "maximum": 10 * 365 * 86400}},
+            ("advance_seconds",))

@@ -1,0 +1,51 @@
+"""Configuration, read from the environment (set per stage in .chalice/config.json or by `make run`)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .domain.emails import normalize_email
+
+
+@dataclass(frozen=True)
+class Config:
+    stage: str
+    region: str
+    table_name: str
+    endpoint_url: str | None
+    user_pool_id: str
+    user_pool_client_id: str
+    jwks_url: str
+    token_issuer: str
+    mail_from: str
+    ses_configuration_set: str | None
+    public_base_url: str
+    reviewer_emails: frozenset[str]
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+def load(env: dict | None = None) -> Config:
+    env = os.environ if env is None else env
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = env.get("AWS_ENDPOINT_URL") or None
+    pool = env.get("USER_POOL_ID", "")
+    issuer = env.get("TOKEN_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    jwks_base = endpoint.rstrip("/") + f"/{pool}" if endpoint else issuer
+    return Config(
+        stage=env.get("STAGE", "local"),
+        region=region,
+        table_name=env.get("TABLE_NAME", "latchkey"),
+        endpoint_url=endpoint,
+        user_pool_id=pool,
+        user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
+        jwks_url=env.get("JWKS_URL") or f"{jwks_base}/.well-known/jwks.json",
+        token_issuer=issuer,
+        mail_from=env.get("MAIL_FROM", "Latchkey <no-reply@latchkey.example>"),
+        ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        reviewer_emails=frozenset(normalize_email(e) for e in env.get("PLATFORM_REVIEWER_EMAILS", "").split(",")
+                                  if e.strip()),
+    )

@@ -1,0 +1,68 @@
+"""The composition root: wires the adapters into the services once per Lambda container."""
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+from . import config as config_module
+from .adapters import aws
+from .adapters.clock import SystemClock, SystemSecrets
+
+_lock = threading.Lock()
+_state: dict = {}
+
+# One business clock per process: the local stage's /_dev/clock moves it.
+clock = SystemClock()
+
+
+def config() -> config_module.Config:
+    if "config" not in _state:
+        _state["config"] = config_module.load()
+    return _state["config"]
+
+
+def deps():
+    """Everything the services need, built on first use."""
+    with _lock:
+        if "deps" not in _state:
+            _state["deps"] = _build(config())
+        return _state["deps"]
+
+
+def verifier():
+    with _lock:
+        if "verifier" not in _state:
+            from .adapters.access_tokens import AccessTokenVerifier
+
+            cfg = config()
+            _state["verifier"] = AccessTokenVerifier(cfg.jwks_url, cfg.token_issuer, cfg.user_pool_client_id)
+        return _state["verifier"]
+
+
+def _build(cfg: config_module.Config):
+    from .adapters import dynamo_models
+    from .adapters.cognito import CognitoIdentity
+    from .adapters.dynamo_store import DynamoStore
+    from .adapters.ses_mailer import RecordingMailer, SesMailer
+    from .services.deps import Deps, Settings
+
+    dynamo_models.bind(cfg.table_name, cfg.region, cfg.endpoint_url)
+    mailer = SesMailer(partial(aws.client, "sesv2", cfg.region, cfg.endpoint_url), cfg.mail_from,
+                       cfg.ses_configuration_set)
+    if cfg.is_local:
+        from .adapters.outbox import DynamoOutbox
+
+        mailer = RecordingMailer(mailer, DynamoOutbox(clock))
+    settings = Settings(public_base_url=cfg.public_base_url, stage=cfg.stage, reviewer_emails=cfg.reviewer_emails)
+    identity = CognitoIdentity(partial(aws.client, "cognito-idp", cfg.region, cfg.endpoint_url),
+                               cfg.user_pool_id, cfg.user_pool_client_id)
+    return Deps(store=DynamoStore(), identity=identity, mailer=mailer, clock=clock, secrets=SystemSecrets(),
+                settings=settings)
+
+
+def reset() -> None:
+    """Forget everything built (tests switch environments between cases)."""
+    with _lock:
+        _state.clear()
+        aws.reset()
+        clock.reset()

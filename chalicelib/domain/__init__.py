@@ -1,0 +1,1 @@
+"""Pure rules of Latchkey. Imports only the standard library: no AWS, Chalice or PynamoDB."""

@@ -1,0 +1,111 @@
+"""The entities: plain dataclasses, no I/O. Times are timezone-aware UTC datetimes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ACCOUNT_TYPES = ("personal", "business", "client")
+PLANS = ("starter", "pro")
+
+
+@dataclass
+class User:
+    """A person who can sign in. `user_id` is also the Cognito username."""
+
+    user_id: str
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+    email_verified: bool = False
+    phone: str | None = None
+    last_login_at: datetime | None = None
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+@dataclass
+class Account:
+    """A financial account that people share. Counters live on it for conditional updates."""
+
+    account_id: str
+    name: str
+    type: str
+    created_at: datetime
+    plan: str = "starter"
+    status: str = "active"
+    owner_ids: list[str] = field(default_factory=list)
+    partner_id: str | None = None
+    business_info: dict = field(default_factory=dict)
+    logo_url: str | None = None
+    authorized_user_slots: int = 0
+    version: int = 0
+
+
+@dataclass
+class Membership:
+    """A user's role in an account. Read on every request: nothing about roles is in tokens."""
+
+    account_id: str
+    user_id: str
+    role: str
+    status: str
+    joined_at: datetime
+    email: str = ""
+
+
+@dataclass
+class Actor:
+    """Who did something. `system` events (sweeps, mail events) have no person behind them."""
+
+    user_id: str | None
+    email: str | None
+    system: bool = False
+    acting_for: str | None = None
+
+    @classmethod
+    def system_actor(cls) -> "Actor":
+        return cls(user_id=None, email=None, system=True)
+
+    def as_dict(self) -> dict:
+        data: dict = {"user_id": self.user_id, "email": self.email}
+        if self.system:
+            data["system"] = True
+        return data
+
+
+@dataclass
+class AuditEvent:
+    """One append-only record of a change of access or a refused attempt."""
+
+    event_id: str
+    account_id: str
+    at: datetime
+    action: str
+    actor: Actor
+    target_type: str
+    target_id: str
+    details: dict = field(default_factory=dict)
+
+
+@dataclass
+class OneTimeToken:
+    """A mailed secret (email verification, password reset): only its hash is stored."""
+
+    token_hash: str
+    purpose: str
+    user_id: str
+    expires_at: datetime
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+@dataclass
+class Page:
+    """One page of a list and the cursor to the next one (None at the end)."""
+
+    items: list
+    next_cursor: str | None = None

@@ -1,0 +1,10 @@
+"""Who is calling, as proven by a verified access token."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    source_ip: str | None = None

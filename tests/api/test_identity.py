@@ -1,0 +1,98 @@
+"""Sign-up to sign-out through the API, as a client would use it."""
+from __future__ import annotations
+
+from tests.conftest import BASE_URL, token_from
+
+
+def test_signup_mails_a_verification_link_built_from_the_public_base_url(api):
+    # WHEN someone signs up
+    r = api.post("/auth/signup", {"email": "  Ada@Example.com ", "password": "correct horse",
+                                  "first_name": "Ada", "last_name": "Lovelace"})
+    # THEN the reply says a link was sent, and the normalised address got it
+    assert r.status_code == 202 and r.json == {"status": "verification_sent"}
+    mails = api.mails_to("ada@example.com")
+    assert len(mails) == 1
+    assert mails[0]["links"][0].startswith(BASE_URL + "/verify/")
+    assert "Ada" in mails[0]["text"] and mails[0]["links"][0] in mails[0]["text"]
+    assert mails[0]["links"][0] in mails[0]["html"]
+
+
+def test_login_before_verification_is_refused_with_email_not_verified(api):
+    api.post("/auth/signup", {"email": "a@example.com", "password": "correct horse", "first_name": "A", "last_name": "B"})
+    r = api.post("/auth/login", {"email": "a@example.com", "password": "correct horse"})
+    assert r.status_code == 403 and r.json["error"]["code"] == "email_not_verified"
+
+
+def test_a_wrong_password_before_verification_does_not_reveal_the_account(api):
+    api.post("/auth/signup", {"email": "a@example.com", "password": "correct horse", "first_name": "A", "last_name": "B"})
+    r = api.post("/auth/login", {"email": "a@example.com", "password": "wrong password"})
+    assert r.status_code == 401 and r.json["error"]["code"] == "invalid_credentials"
+
+
+def test_signup_answers_the_same_for_a_taken_email_and_keeps_the_first_password(api):
+    api.signup_verified("ada@example.com", password="first password")
+    again = api.post("/auth/signup", {"email": "ADA@example.com", "password": "second password",
+                                      "first_name": "Eve", "last_name": "Mallory"})
+    assert again.status_code == 202 and again.json == {"status": "verification_sent"}
+    assert api.post("/auth/login", {"email": "ada@example.com", "password": "second password"}).status_code == 401
+    assert api.post("/auth/login", {"email": "ada@example.com", "password": "first password"}).status_code == 200
+    # the real owner is told, with a way to reset the password instead
+    assert api.mails_to("ada@example.com")[0]["subject"] == "You already have a Latchkey account"
+
+
+def test_verification_link_works_once(api):
+    api.post("/auth/signup", {"email": "a@example.com", "password": "correct horse", "first_name": "A", "last_name": "B"})
+    token = token_from(api.last_link("a@example.com", "/verify/"))
+    assert api.post("/auth/verify-email", {"token": token}).status_code == 200
+    again = api.post("/auth/verify-email", {"token": token})
+    assert again.status_code == 404 and again.json["error"]["code"] == "not_found"
+
+
+def test_login_records_the_login_time_shown_by_me(api):
+    token = api.signup_verified("ada@example.com")
+    me = api.get("/me", token=token)
+    assert me.status_code == 200
+    assert me.json["user"]["email"] == "ada@example.com"
+    assert me.json["user"]["last_login_at"].endswith("Z")
+    assert me.json["accounts"] == [] and me.json["pending_invitations"] == [] and me.json["partners"] == []
+
+
+def test_refresh_gives_a_working_access_token_and_logout_kills_the_refresh_token(api):
+    api.signup_verified("ada@example.com")
+    tokens = api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).json
+    assert tokens["token_type"] == "Bearer" and tokens["expires_in"] > 0
+    refreshed = api.post("/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert api.get("/me", token=refreshed.json["access_token"]).status_code == 200
+    assert api.post("/auth/logout", token=tokens["access_token"]).status_code == 204
+    after = api.post("/auth/refresh", {"refresh_token": tokens["refresh_token"]})
+    assert after.status_code == 401 and after.json["error"]["code"] == "unauthenticated"
+
+
+def test_forgot_password_answers_the_same_for_unknown_emails_and_mails_only_real_users(api):
+    api.signup_verified("ada@example.com")
+    known = api.post("/auth/password/forgot", {"email": "ada@example.com"})
+    unknown = api.post("/auth/password/forgot", {"email": "nobody@example.com"})
+    assert (known.status_code, known.json) == (unknown.status_code, unknown.json) == (202, {"status": "reset_sent"})
+    assert api.mails_to("nobody@example.com") == []
+    token = token_from(api.last_link("ada@example.com", "/reset/"))
+    assert api.post("/auth/password/reset", {"token": token, "password": "a brand new one"}).status_code == 200
+    assert api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).status_code == 401
+    assert api.post("/auth/login", {"email": "ada@example.com", "password": "a brand new one"}).status_code == 200
+    # the reset link is single use
+    assert api.post("/auth/password/reset", {"token": token, "password": "yet another one"}).status_code == 404
+
+
+def test_password_reset_ends_existing_sessions(api):
+    api.signup_verified("ada@example.com")
+    tokens = api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).json
+    api.post("/auth/password/forgot", {"email": "ada@example.com"})
+    token = token_from(api.last_link("ada@example.com", "/reset/"))
+    api.post("/auth/password/reset", {"token": token, "password": "a brand new one"})
+    assert api.post("/auth/refresh", {"refresh_token": tokens["refresh_token"]}).status_code == 401
+
+
+def test_me_without_or_with_a_forged_token_is_401(api):
+    assert api.get("/me").status_code == 401
+    assert api.get("/me", token="not-a-jwt").json["error"]["code"] == "unauthenticated"
+    assert api.get("/me", headers={"Authorization": "Basic abc"}).status_code == 401

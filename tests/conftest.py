@@ -1,0 +1,117 @@
+"""Shared fixtures: an in-process AWS (moto) with the stack provisioned, and a Chalice test client."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Tests never reach AWS and never a configured endpoint (mock_aws ignores requests sent to one).
+for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(_var, None)
+os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                   "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
+                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"})
+
+import moto  # noqa: E402  (imported before any client is created, so it can intercept them)
+
+MOTO_JWKS = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
+MAIL_FROM = "Latchkey <no-reply@latchkey.example>"
+BASE_URL = "https://latchkey.test"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    """moto in process with the table, user pool and sender identity; the app's environment set."""
+    from chalicelib import container
+    from chalicelib.adapters.provision import provision
+
+    with moto.mock_aws():
+        container.reset()
+        env = provision("us-east-1", "latchkey-test", MAIL_FROM)
+        env.update({"STAGE": "local", "PUBLIC_BASE_URL": BASE_URL, "JWKS_URL": f"file://{MOTO_JWKS}",
+                    "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example"})
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        container.reset()
+        yield env
+        container.reset()
+
+
+@pytest.fixture
+def client(aws):
+    from chalice.test import Client
+
+    import app as app_module
+
+    with Client(app_module.app, stage_name="local") as c:
+        yield c
+
+
+class Api:
+    """A small JSON client over chalice.test.Client, the way an HTTP client would use the API."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, headers=None, raw=None):
+        hdrs = {"Content-Type": "application/json"}
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        hdrs.update(headers or {})
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        response = getattr(self.client.http, method.lower())(path, headers=hdrs, body=payload)
+        try:
+            response.json = json.loads(response.body) if response.body else None
+        except ValueError:
+            response.json = None
+        return response
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.call("POST", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.call("PATCH", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.call("DELETE", path, **kw)
+
+    # flows -------------------------------------------------------------------------------------
+    def mails_to(self, email: str) -> list[dict]:
+        return self.get(f"/_dev/outbox?to={email}").json["items"]
+
+    def last_link(self, email: str, prefix: str) -> str:
+        for mail in self.mails_to(email):
+            for link in mail["links"]:
+                if link.startswith(BASE_URL + prefix):
+                    return link
+        raise AssertionError(f"no {prefix} link mailed to {email}")
+
+    def signup_verified(self, email: str, password: str = "correct horse battery", first="Ada", last="Lovelace"):
+        assert self.post("/auth/signup", {"email": email, "password": password, "first_name": first,
+                                          "last_name": last}).status_code == 202
+        token = self.last_link(email, "/verify/").rsplit("/", 1)[1]
+        assert self.post("/auth/verify-email", {"token": token}).status_code == 200
+        response = self.post("/auth/login", {"email": email, "password": password})
+        assert response.status_code == 200, response.json
+        return response.json["access_token"]
+
+    def user_with_account(self, email: str, type_: str = "personal", name: str = "Household"):
+        token = self.signup_verified(email)
+        account = self.post("/accounts", {"name": name, "type": type_}, token=token)
+        assert account.status_code == 201, account.json
+        return token, account.json["account_id"]
+
+
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+def token_from(link: str) -> str:
+    return re.sub(r".*/", "", link)
