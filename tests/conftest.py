@@ -30,7 +30,7 @@ def aws(monkeypatch):
 
     with moto.mock_aws():
         container.reset()
-        env = provision("us-east-1", "latchkey-test", MAIL_FROM)
+        env = provision("us-east-1", "latchkey-local", MAIL_FROM)  # the table the local stage names
         env.update({"STAGE": "local", "PUBLIC_BASE_URL": BASE_URL, "JWKS_URL": f"file://{MOTO_JWKS}",
                     "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example"})
         for key, value in env.items():

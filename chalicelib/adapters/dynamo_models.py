@@ -148,3 +148,38 @@ def create_table(table_name: str, region: str, host: str | None = None) -> None:
         Item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
     Item._get_connection().connection.client.update_time_to_live(
         TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+
+
+class InviteItem(Item, discriminator="invite"):
+    """An invitation. GSI1 (by email) and GSI2 (due to expire) keys are set only while it is pending."""
+
+    invitation_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    delivery_status = UnicodeAttribute(default="queued")
+    invited_by_user_id = UnicodeAttribute()
+    invited_by_name = UnicodeAttribute(default="")
+    account_name = UnicodeAttribute(default="")
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    form_id = UnicodeAttribute(null=True)
+    token_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    last_sent_at = UTCDateTimeAttribute(null=True)
+    send_count = NumberAttribute(default=0)
+    responded_at = UTCDateTimeAttribute(null=True)
+    valid_days = NumberAttribute(default=30)
+
+
+class PendingItem(Item, discriminator="pending"):
+    """Sentinel: at most one pending invitation per (account, email)."""
+
+    invitation_id = UnicodeAttribute()
+
+
+MODELS = MODELS + (InviteItem, PendingItem)

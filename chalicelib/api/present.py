@@ -37,3 +37,15 @@ def audit_event(e: AuditEvent) -> dict:
     if e.actor.acting_for:
         data["acting_for"] = {"partner_id": e.actor.acting_for}
     return data
+
+
+def invitation(i, now) -> dict:
+    return {
+        "invitation_id": i.invitation_id, "account_id": i.account_id, "partner_id": i.partner_id,
+        "email": i.email, "role": i.role, "first_name": i.first_name, "last_name": i.last_name,
+        "status": i.effective_status(now), "delivery_status": i.delivery_status,
+        "invited_by": {"user_id": i.invited_by_user_id, "name": i.invited_by_name},
+        "created_at": ts(i.created_at), "last_sent_at": ts(i.last_sent_at), "send_count": i.send_count,
+        "expires_at": ts(i.expires_at), "responded_at": ts(i.responded_at), "form_id": i.form_id,
+        "message": i.message,
+    }

@@ -6,7 +6,7 @@ from chalice import Blueprint
 from .. import container
 from ..domain.emails import normalize_email
 from ..domain.errors import NotFound
-from ..services import jobs
+from ..services import jobs, sweep  # noqa: F401  (sweep registers its job)
 from . import present, schemas
 from .http import LOCAL_ONLY, endpoint
 from .pages import page

@@ -4,7 +4,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain import permissions
-from ..services import identity, me
+from ..services import identity, invitations, me
 from . import present, schemas
 from .http import AUTHENTICATED, PUBLIC, endpoint
 
@@ -74,4 +74,7 @@ def get_me(call):
                  "permissions": sorted(permissions.account_permissions(m.role, m.status))}
                 for m, a in pairs]
     accounts.sort(key=lambda x: (not x["own"], x["name"].lower()))
-    return {"user": present.user(user), "accounts": accounts, "partners": [], "pending_invitations": []}
+    pending = [{"invitation_id": i.invitation_id, "account_id": i.account_id, "account_name": i.account_name,
+                "inviter_name": i.invited_by_name, "role": i.role, "expires_at": present.ts(i.expires_at)}
+               for i in invitations.pending_for(call.deps, user.email)]
+    return {"user": present.user(user), "accounts": accounts, "partners": [], "pending_invitations": pending}

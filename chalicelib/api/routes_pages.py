@@ -30,6 +30,14 @@ def stylesheet(call):
                     headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"})
 
 
+@endpoint(bp, "/static/invite.js", "GET", permission=PUBLIC, tag="pages", produces="application/javascript",
+          summary="The invitation page's script (same origin, so the CSP allows it)")
+def invite_script(call):
+    return Response(body=(_CSS.parent / "invite.js").read_text(encoding="utf-8"), status_code=200,
+                    headers={"Content-Type": "application/javascript; charset=utf-8",
+                             "Cache-Control": "public, max-age=3600"})
+
+
 @endpoint(bp, "/verify/{token}", "GET", permission=PUBLIC, tag="pages", produces="text/html",
           summary="Email verification page (changes nothing; its button confirms)")
 def verify_page(call):

@@ -40,3 +40,12 @@ PATCH_ACCOUNT = obj({
 
 CLOCK = obj({"advance_seconds": {"type": "integer", "minimum": 0, "maximum": 10 * 365 * 86400}},
             ("advance_seconds",))
+
+CREATE_INVITATION = obj({
+    "email": EMAIL,
+    "role": {"type": "string", "enum": ["collaborator", "admin", "authorized_user", "guest", "owner"]},
+    "first_name": text(), "last_name": text(),
+    "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
+    "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 90},
+}, ("email", "role"))
+ACTIVATE = obj({"password": PASSWORD, "first_name": text(), "last_name": text()}, ("password",))

@@ -1,0 +1,75 @@
+// The invitation page: accept (sign in or create an account) or decline, through the public API.
+(function () {
+  "use strict";
+  var root = document.getElementById("invitation");
+  if (!root || root.dataset.status !== "pending") { return; }
+  var token = root.dataset.token;
+  var errorBox = document.getElementById("error");
+
+  function api(method, path, body, accessToken) {
+    var headers = { "Content-Type": "application/json" };
+    if (accessToken) { headers.Authorization = "Bearer " + accessToken; }
+    return fetch(path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) {
+        return r.text().then(function (t) {
+          var data = t ? JSON.parse(t) : null;
+          if (!r.ok) { throw new Error(data && data.error ? data.error.message : "Something went wrong."); }
+          return data;
+        });
+      });
+  }
+
+  function showError(err) { errorBox.textContent = err.message; errorBox.hidden = false; }
+
+  function item(text) { var li = document.createElement("li"); li.textContent = text; return li; }
+
+  function done(title, text, accessToken, accountId) {
+    root.hidden = true;
+    document.getElementById("done").hidden = false;
+    document.getElementById("done-title").textContent = title;
+    document.getElementById("done-text").textContent = text;
+    if (!accessToken) { return; }
+    sessionStorage.setItem("latchkey.access_token", accessToken);
+    api("GET", "/me", null, accessToken).then(function (me) {
+      var list = document.getElementById("accounts");
+      document.getElementById("accounts-title").hidden = false;
+      me.accounts.forEach(function (a) {
+        var li = item(a.name + (a.own ? " (your account)" : " (shared with you, " + a.role.replace("_", " ") + ")"));
+        if (a.account_id === accountId) { li.id = "joined-account"; li.className = "current"; }
+        list.appendChild(li);
+      });
+    });
+  }
+
+  var signin = document.getElementById("signin-form");
+  if (signin) {
+    signin.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var email = root.dataset.email, password = document.getElementById("password").value;
+      api("POST", "/auth/login", { email: email, password: password }).then(function (t) {
+        return api("POST", "/invitations/" + token + "/accept", null, t.access_token).then(function (r) {
+          done("You now have access", "You are signed in and can manage this account.", t.access_token, r.account_id);
+        });
+      }).catch(showError);
+    });
+  }
+  var activate = document.getElementById("activate-form");
+  if (activate) {
+    activate.addEventListener("submit", function (e) {
+      e.preventDefault();
+      api("POST", "/invitations/" + token + "/activate", {
+        first_name: document.getElementById("first_name").value,
+        last_name: document.getElementById("last_name").value,
+        password: document.getElementById("password").value
+      }).then(function (t) {
+        done("Welcome to Latchkey", "Your account is ready and you are signed in.", t.access_token, t.account_id);
+      }).catch(showError);
+    });
+  }
+  document.getElementById("decline-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    api("POST", "/invitations/" + token + "/decline").then(function () {
+      done("You declined the invitation", "Nothing was shared with you. You can close this page.");
+    }).catch(showError);
+  });
+})();
