@@ -31,11 +31,11 @@ def main() -> int:
 
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from scripts.moto_server import SerialMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per fake AWS call is noise
 
-    server = ThreadedMotoServer(ip_address=HOST, port=moto_port, verbose=False)
+    server = SerialMotoServer(moto_port)
     server.start()
     try:
         from chalicelib.adapters.provision import provision

@@ -1,0 +1,130 @@
+"""Real concurrency: threads against a moto server on loopback, through the real store and services."""
+from __future__ import annotations
+
+import os
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib.adapters import dynamo_models
+from chalicelib.adapters.clock import SystemSecrets, SystemClock
+from chalicelib.adapters.dynamo_store import DynamoStore
+from chalicelib.domain.errors import DomainError
+from chalicelib.domain.model import User
+from chalicelib.services import accounts, invitations
+from chalicelib.services.access import authorize
+from chalicelib.services.deps import Deps, Settings
+from chalicelib.services.principal import Principal
+from chalicelib.services.ports import MailMessage
+
+
+class _Outbox:
+    def __init__(self):
+        self.sent: list[MailMessage] = []
+
+    def send(self, message: MailMessage) -> str:
+        self.sent.append(message)
+        return f"m{len(self.sent)}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_server():
+    from scripts.moto_server import SerialMotoServer
+
+    port = _free_port()
+    server = SerialMotoServer(port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def deps(moto_server, monkeypatch):
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    table = f"concurrency-{os.getpid()}-{_free_port()}"
+    dynamo_models.create_table(table, "us-east-1", moto_server)
+    yield Deps(store=DynamoStore(), identity=None, mailer=_Outbox(), clock=SystemClock(), secrets=SystemSecrets(),
+               settings=Settings(public_base_url="https://latchkey.test"))
+    dynamo_models.bind("latchkey-local", "us-east-1", None)
+
+
+def _user(deps, email):
+    user = User(deps.secrets.new_id("usr"), email, "F", "L", datetime.now(timezone.utc), email_verified=True)
+    deps.store.create_user(user)
+    return user
+
+
+def test_twenty_concurrent_accepts_of_one_link_make_exactly_one_membership(deps):
+    owner = _user(deps, "owner@example.com")
+    friend = _user(deps, "friend@example.com")
+    account, _, _ = accounts.create(deps, Principal(owner.user_id), "Home", "personal")
+    ctx = authorize(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
+    invitations.create(deps, ctx, {"email": friend.email, "role": "collaborator"})
+    token = deps.mailer.sent[-1].links[0].rsplit("/", 1)[1]
+
+    def accept(_):
+        try:
+            invitations.accept(deps, Principal(friend.user_id, "127.0.0.1"), token)
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(accept, range(20)))
+
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) - {"ok"} <= {"invitation_accepted", "already_member"}
+    members = deps.store.list_members(account.account_id, 50, None).items
+    assert sorted(m.user_id for m in members) == sorted([owner.user_id, friend.user_id])
+    accepted = [e for e in deps.store.list_audit(account.account_id, 50, None).items if e.action == "invitation.accepted"]
+    assert len(accepted) == 1
+
+
+def test_the_sweep_racing_accepts_leaves_one_consistent_outcome(deps):
+    owner = _user(deps, "owner2@example.com")
+    account, _, _ = accounts.create(deps, Principal(owner.user_id), "Shop", "personal")
+    ctx = authorize(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
+    inv = invitations.create(deps, ctx, {"email": "late@example.com", "role": "collaborator", "expires_in_days": 1})
+    from datetime import timedelta
+
+    later = inv.expires_at + timedelta(seconds=1)
+    results = []
+
+    def expire(_):
+        return invitations._expire_one(deps, inv, later)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(expire, range(10)))
+    assert results.count(True) == 1
+    fresh = deps.store.get_invitation(account.account_id, inv.invitation_id)
+    assert fresh.status == "expired"
+    expired_events = [e for e in deps.store.list_audit(account.account_id, 50, None).items
+                      if e.action == "invitation.expired"]
+    assert len(expired_events) == 1
+
+
+def test_concurrent_authorized_user_invitations_never_exceed_two(deps):
+    owner = _user(deps, "boss@example.com")
+    account, _, _ = accounts.create(deps, Principal(owner.user_id), "Bakery", "business")
+    ctx = authorize(deps, Principal(owner.user_id), account.account_id, "authorized_users.add")
+
+    def invite(n):
+        try:
+            invitations.create(deps, ctx, {"email": f"au{n}@example.com", "role": "authorized_user"})
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(invite, range(8)))
+    assert outcomes.count("ok") == 2
+    assert set(outcomes) - {"ok"} == {"authorized_user_limit"}
+    assert deps.store.get_account(account.account_id).authorized_user_slots == 2
