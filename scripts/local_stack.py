@@ -51,7 +51,7 @@ def main() -> int:
         print(f"Links in mail     {public_base_url}/...", flush=True)
         print(f"moto (fake AWS)   {endpoint}", flush=True)
         chalice = [str(Path(sys.executable).parent / "chalice"), "local", "--stage", "local", "--host", HOST,
-                   "--port", str(port)]
+                   "--port", str(port), "--no-autoreload"]
         proc = subprocess.Popen(chalice, cwd=ROOT, env=child_env)
 
         def forward(signum, _frame):

@@ -30,6 +30,12 @@ def stylesheet(call):
                     headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"})
 
 
+@endpoint(bp, "/favicon.ico", "GET", permission=PUBLIC, tag="pages", status=204, produces="image/x-icon",
+          summary="No icon (answers quietly instead of an error in the browser console)")
+def favicon(call):
+    return None
+
+
 @endpoint(bp, "/static/invite.js", "GET", permission=PUBLIC, tag="pages", produces="application/javascript",
           summary="The invitation page's script (same origin, so the CSP allows it)")
 def invite_script(call):

@@ -1,0 +1,114 @@
+"""A person follows the mailed invitation link in a real browser."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.browser
+
+
+def _owner_with_invitation(stack, role="collaborator", expires_in_days=30, invitee=None):
+    tag = uuid.uuid4().hex[:8]
+    owner_email, invitee = f"owner-{tag}@example.com", invitee or f"friend-{tag}@example.com"
+    requests.post(f"{stack}/auth/signup", json={"email": owner_email, "password": "owner password",
+                                                "first_name": "Olive", "last_name": "Owner"})
+    link = requests.get(f"{stack}/_dev/outbox", params={"to": owner_email}).json()["items"][0]["links"][0]
+    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
+    token = requests.post(f"{stack}/auth/login", json={"email": owner_email, "password": "owner password"}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    account = requests.post(f"{stack}/accounts", json={"name": f"Budget {tag}", "type": "personal"}, headers=auth).json()
+    r = requests.post(f"{stack}/accounts/{account['account_id']}/invitations",
+                      json={"email": invitee, "role": role, "expires_in_days": expires_in_days}, headers=auth)
+    assert r.status_code == 201, r.text
+    return account, invitee, auth
+
+
+def _open_mail_link(page, stack, email):
+    """Open the local mail page and click the invitation link, as a person would."""
+    page.goto(f"{stack}/_dev/mail?to={email}")
+    page.click("a.button")
+    page.wait_for_url("**/i/**")
+
+
+def test_a_new_person_sets_a_password_and_lands_signed_in_on_the_shared_account(page, stack):
+    account, invitee, _ = _owner_with_invitation(stack)
+    _open_mail_link(page, stack, invitee)
+    assert "Olive Owner invited you to " + account["name"] in page.inner_text("h1")
+    page.fill("#first_name", "Fran")
+    page.fill("#last_name", "Friend")
+    page.fill("#password", "friend password")
+    page.click("#accept")
+    page.wait_for_selector("#joined-account")
+    assert page.inner_text("#done-title") == "Welcome to Latchkey"
+    assert account["name"] in page.inner_text("#joined-account") and "shared with you" in page.inner_text("#joined-account")
+    assert page.csp_errors == []
+
+
+def test_an_existing_person_signs_in_and_accepts(page, stack):
+    tag = uuid.uuid4().hex[:8]
+    invitee = f"existing-{tag}@example.com"
+    requests.post(f"{stack}/auth/signup", json={"email": invitee, "password": "my own password",
+                                                "first_name": "Eve", "last_name": "Existing"})
+    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
+    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
+    account, _, _ = _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    assert page.input_value("#email") == invitee
+    page.fill("#password", "my own password")
+    page.click("#accept")
+    page.wait_for_selector("#joined-account")
+    assert page.inner_text("#done-title") == "You now have access"
+
+
+def test_a_wrong_password_shows_an_error_and_accepts_nothing(page, stack):
+    tag = uuid.uuid4().hex[:8]
+    invitee = f"typo-{tag}@example.com"
+    requests.post(f"{stack}/auth/signup", json={"email": invitee, "password": "my own password",
+                                                "first_name": "T", "last_name": "Typo"})
+    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
+    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
+    _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    page.fill("#password", "not my password")
+    page.click("#accept")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not correct" in page.inner_text("#error")
+
+
+def test_declining_from_the_page(page, stack):
+    account, invitee, _ = _owner_with_invitation(stack)
+    _open_mail_link(page, stack, invitee)
+    page.click("#decline")
+    page.wait_for_selector("#done:not([hidden])")
+    assert page.inner_text("#done-title") == "You declined the invitation"
+    page.reload()
+    assert page.inner_text("h1") == "This invitation was declined"
+    assert page.locator("form").count() == 0
+
+
+def test_an_expired_link_says_so_and_offers_no_form(page, stack):
+    account, invitee, _ = _owner_with_invitation(stack, expires_in_days=1)
+    requests.post(f"{stack}/_dev/clock", json={"advance_seconds": 2 * 86400})
+    try:
+        _open_mail_link(page, stack, invitee)
+        assert page.inner_text("h1") == "This invitation has expired"
+        assert "Ask for a new invitation" in page.inner_text("main")
+        assert page.locator("form").count() == 0
+    finally:
+        requests.delete(f"{stack}/_dev/clock")
+
+
+def test_the_landing_page_sends_strict_headers_and_changes_nothing(stack):
+    account, invitee, auth = _owner_with_invitation(stack)
+    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
+    for _ in range(3):  # mail scanners prefetch links
+        r = requests.get(link, headers={"Host": "evil.example"})
+        assert r.status_code == 200
+    assert r.headers["Referrer-Policy"] == "no-referrer"
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "http" not in r.text.split("<main>")[0].replace('http-equiv', '')  # no third-party assets in the head
+    invs = requests.get(f"{stack}/accounts/{account['account_id']}/invitations", headers=auth).json()["items"]
+    assert invs[0]["status"] == "pending"
