@@ -66,7 +66,10 @@ class CognitoIdentity:
                 UserPoolId=self.user_pool_id, ClientId=self.client_id, AuthFlow="REFRESH_TOKEN_AUTH",
                 AuthParameters={"REFRESH_TOKEN": refresh_token})
         except Exception as exc:
-            if self._code(exc) in ("NotAuthorizedException", "UserNotFoundException", "ResourceNotFoundException"):
+            # Any refusal of the token (NotAuthorized, unknown user, or a pool that cannot parse it) means
+            # "sign in again"; only throttling is our problem to report.
+            if getattr(exc, "response", None) is not None and "Throttl" not in self._code(exc) \
+                    and "TooManyRequests" not in self._code(exc):
                 raise Unauthenticated("The refresh token is not valid; sign in again.") from exc
             raise
         return self._tokens(result, refresh_token=None)
