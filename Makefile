@@ -25,6 +25,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: $(VENV)/.installed browser
+	$(BIN)/ruff check --select F,E9 chalicelib app.py scripts bench tests
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
 
 bench: $(VENV)/.installed
@@ -33,6 +34,9 @@ bench: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(BIN)/python -c "import json, app; from chalicelib.api.openapi import document; \
 	  open('openapi.json', 'w').write(json.dumps(document(), indent=2) + '\n')"
+
+lint-infra: $(VENV)/.installed
+	$(BIN)/cfn-lint infra/resources.yaml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -35,7 +35,7 @@ def load(env: dict | None = None) -> Config:
     issuer = env.get("TOKEN_ISSUER") or f"https://cognito-idp.{region}.amazonaws.com/{pool}"
     jwks_base = endpoint.rstrip("/") + f"/{pool}" if endpoint else issuer
     return Config(
-        stage=env.get("STAGE", "local"),
+        stage=env.get("STAGE", "dev"),  # never "local" by accident: that stage opens /_dev
         region=region,
         table_name=env.get("TABLE_NAME", "latchkey"),
         endpoint_url=endpoint,

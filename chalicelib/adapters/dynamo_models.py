@@ -130,8 +130,22 @@ class OutboxItem(Item, discriminator="outbox"):
 MODELS = (Item, UserItem, EmailItem, TokenItem, AccountItem, MemberItem, AuditItem, RateItem, OutboxItem)
 
 
+_connections: dict = {}
+
+
+def connection():
+    """One low-level connection per (region, endpoint) for transactions: building one costs a botocore client."""
+    from pynamodb.connection import Connection
+
+    key = (Item.Meta.region, Item.Meta.host)
+    if key not in _connections:
+        _connections[key] = Connection(region=Item.Meta.region, host=Item.Meta.host)
+    return _connections[key]
+
+
 def bind(table_name: str, region: str, host: str | None = None) -> None:
     """Point every model at a table (and an endpoint such as a moto server); drops cached connections."""
+    _connections.clear()
     for model in MODELS:
         model.Meta.table_name = table_name
         model.Meta.region = region

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.errors import Conflict, UserExists
@@ -13,6 +12,7 @@ from . import cursors
 from .dynamo_codec import (_account_item, _audit_item, _member_item, _to_account, _to_event, _to_member,
                            _to_user, _user_key)
 from .dynamo_invitations import DynamoInvitations
+from .dynamo_models import connection
 from .dynamo_models import (AccountItem, AuditItem, EmailItem, Item, MemberItem, RateItem, TokenItem,
                             UserItem)
 
@@ -24,7 +24,7 @@ class DynamoStore(DynamoInvitations):
     """Store port on one DynamoDB table. Methods name their conditions; no Scan anywhere."""
 
     def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=Connection(region=Item.Meta.region, host=Item.Meta.host))
+        return TransactWrite(connection=connection())
 
     # users ---------------------------------------------------------------------------------
     def create_user(self, user: User) -> None:

@@ -8,10 +8,12 @@ from datetime import datetime
 from ..domain.errors import Conflict, UserExists
 from ..domain.model import Account, AuditEvent, Membership, OneTimeToken, Page, User
 from . import cursors
+from .memory_invitations import MemoryInvitations
 
 
-class MemoryStore:
+class MemoryStore(MemoryInvitations):
     def __init__(self) -> None:
+        self._init_invitations()
         self._lock = threading.Lock()
         self.users: dict[str, User] = {}
         self.emails: dict[str, str] = {}

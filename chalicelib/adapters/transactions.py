@@ -8,11 +8,10 @@ from __future__ import annotations
 import random
 import time
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from .dynamo_models import Item
+from .dynamo_models import connection
 
 _ORDER = ("check", "delete", "put", "update")
 
@@ -44,7 +43,7 @@ class Transaction:
         """Run it; raise Failed(names of failed conditions). Conflicts with other transactions are retried."""
         for attempt in range(attempts):
             try:
-                with TransactWrite(connection=Connection(region=Item.Meta.region, host=Item.Meta.host)) as tx:
+                with TransactWrite(connection=connection()) as tx:
                     for kind in _ORDER:
                         for _, add in self._ops[kind]:
                             add(tx)

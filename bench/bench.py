@@ -1,0 +1,488 @@
+"""`make bench`: every operation of the API N times, in process on moto.
+
+For each operation it prints the AWS calls one request makes (DynamoDB by operation name, Cognito,
+SES), the median and p95 latency, the DynamoDB request units and what they would cost on demand;
+then how long a fresh interpreter takes to `import app` (the Lambda cold start before the first
+request). Latencies are moto's, in this process: compare them with each other, not with AWS.
+
+    .venv/bin/python bench/bench.py [--requests N]
+
+Nothing here asserts a timing; it prints figures.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Never AWS, never a configured endpoint: moto intercepts in process only without one.
+for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+    os.environ.pop(_var, None)
+os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SECURITY_TOKEN": "bench",
+                   "AWS_SESSION_TOKEN": "bench", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"})
+
+import botocore.handlers  # noqa: E402
+import moto  # noqa: E402  (before any client exists, so that it can intercept them)
+
+REGION = "us-east-1"
+TABLE = "latchkey-bench"
+MAIL_FROM = "Latchkey <no-reply@latchkey.example>"
+BASE_URL = "https://latchkey.bench"
+PASSWORD = "correct horse battery"
+MOTO_JWKS = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
+
+# DynamoDB on-demand prices, us-east-1, Standard table class, in effect since 1 November 2024
+# (https://aws.amazon.com/dynamodb/pricing/on-demand/). Other regions cost more.
+USD_PER_MILLION_WRITE_UNITS = 0.625
+USD_PER_MILLION_READ_UNITS = 0.125
+# SES outbound mail: USD 0.10 per 1,000 messages (https://aws.amazon.com/ses/pricing/).
+USD_PER_MILLION_MAILS = 100.0
+
+# Request-unit sizes: a read unit covers 4 KB strongly consistent (half a unit eventually
+# consistent), a write unit 1 KB. A transaction costs two write units per item; its condition
+# checks are counted the same way.
+READ_UNIT_BYTES = 4096
+WRITE_UNIT_BYTES = 1024
+INDEX_KEYS = {"gsi1": ("gsi1pk", "gsi1sk"), "gsi2": ("gsi2pk", "gsi2sk")}
+
+
+# --- counting AWS calls -------------------------------------------------------------------------
+
+def _value_size(value: dict) -> int:
+    """Approximate stored size of one DynamoDB attribute value (the rules of the developer guide)."""
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode("utf-8"))
+    if kind == "N":
+        return 1 + (len(v.lstrip("-").replace(".", "")) + 1) // 2
+    if kind == "B":
+        return len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: x}) for x in v)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(x) for x in v)
+    if kind == "M":
+        return 3 + sum(len(k.encode("utf-8")) + 1 + _value_size(x) for k, x in v.items())
+    return 0
+
+
+def item_size(item: dict | None) -> int:
+    return sum(len(k.encode("utf-8")) + _value_size(v) for k, v in (item or {}).items())
+
+
+def _read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / READ_UNIT_BYTES))
+    return float(units) if consistent else units / 2
+
+
+def _write_units(size: int) -> float:
+    return float(max(1, math.ceil(size / WRITE_UNIT_BYTES)))
+
+
+def _index_writes(item: dict) -> float:
+    """A put also writes every GSI whose keys the item carries (all attributes are projected)."""
+    return sum(_write_units(item_size(item)) for keys in INDEX_KEYS.values() if all(k in item for k in keys))
+
+
+def _update_index_writes(request: dict) -> float:
+    # An update that sets or removes a GSI key moves the item in or out of that index. An update
+    # of an item already in an index that leaves its keys alone also writes the index; that is not
+    # seen from the request (none of the operations measured here does it).
+    names = set((request.get("ExpressionAttributeNames") or {}).values())
+    return float(sum(1 for keys in INDEX_KEYS.values() if names & set(keys)))
+
+
+def request_units(operation: str, params: dict, response: dict) -> tuple[float, float]:
+    """(read units, write units) of one DynamoDB call, from its request and response.
+
+    Updates and deletes whose old image is not returned are taken as items under 1 KB (every
+    item kind of this table is).
+    """
+    if operation == "GetItem":
+        return _read_units(item_size(response.get("Item")), bool(params.get("ConsistentRead"))), 0.0
+    if operation == "BatchGetItem":
+        reads = 0.0
+        for table, request in params.get("RequestItems", {}).items():
+            found = response.get("Responses", {}).get(table, [])
+            consistent = bool(request.get("ConsistentRead"))
+            reads += sum(_read_units(item_size(i), consistent) for i in found)
+            reads += _read_units(0, consistent) * max(0, len(request.get("Keys", [])) - len(found))
+        return reads, 0.0
+    if operation == "Query":
+        consistent = bool(params.get("ConsistentRead")) and not params.get("IndexName")
+        return _read_units(sum(item_size(i) for i in response.get("Items", [])), consistent), 0.0
+    if operation == "PutItem":
+        item = params.get("Item", {})
+        return 0.0, _write_units(item_size(item)) + _index_writes(item)
+    if operation == "UpdateItem":
+        return 0.0, _write_units(item_size(response.get("Attributes"))) + _update_index_writes(params)
+    if operation == "DeleteItem":
+        return 0.0, _write_units(item_size(response.get("Attributes")))
+    if operation == "TransactWriteItems":
+        writes = 0.0
+        for entry in params.get("TransactItems", []):
+            (kind, request), = entry.items()
+            if kind == "Put":
+                writes += 2 * _write_units(item_size(request.get("Item"))) + _index_writes(request.get("Item", {}))
+            elif kind == "Update":
+                writes += 2 * _write_units(0) + _update_index_writes(request)
+            else:  # Delete, ConditionCheck
+                writes += 2 * _write_units(0)
+        return 0.0, writes
+    return 0.0, 0.0  # control plane (DescribeTable, ...) is not billed per request
+
+
+class AwsCalls:
+    """Counts every AWS API call made by any botocore client, and DynamoDB's request units.
+
+    PynamoDB builds its own botocore sessions (one per model connection, one per transaction), so
+    the handlers go into botocore's built-in list, which every new session registers, the way moto
+    installs its own interceptor.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()
+        self.clients_created = 0
+        self.read_units = 0.0
+        self.write_units = 0.0
+        self._entries = [("before-parameter-build", self._on_params), ("after-call", self._on_response),
+                         ("creating-client-class", self._on_new_client)]
+
+    def install(self) -> None:
+        botocore.handlers.BUILTIN_HANDLERS.extend(self._entries)
+
+    def uninstall(self) -> None:
+        for entry in self._entries:
+            if entry in botocore.handlers.BUILTIN_HANDLERS:
+                botocore.handlers.BUILTIN_HANDLERS.remove(entry)
+
+    def reset(self) -> None:
+        self.calls = Counter()
+        self.clients_created = 0
+        self.read_units = self.write_units = 0.0
+
+    def _on_new_client(self, **_):
+        # Building a botocore client parses its service model: tens of milliseconds of CPU each time.
+        self.clients_created += 1
+
+    def _on_params(self, params, model, context, **_):
+        context["bench_params"] = params
+
+    def _on_response(self, parsed, model, context, **_):
+        service = model.service_model.service_name
+        self.calls[(service, model.name)] += 1
+        if service == "dynamodb":
+            reads, writes = request_units(model.name, context.get("bench_params", {}), parsed or {})
+            self.read_units += reads
+            self.write_units += writes
+
+
+# --- driving the API ----------------------------------------------------------------------------
+
+class Mailbox:
+    """Wraps the app's mailer: the message still goes to (moto's) SES, and its links are kept here."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.links: dict[str, list[str]] = defaultdict(list)
+
+    def send(self, message) -> str:
+        message_id = self.inner.send(message)
+        for to in message.to:
+            self.links[to].extend(message.links)
+        return message_id
+
+    def token(self, email: str, prefix: str) -> str:
+        for link in reversed(self.links[email]):
+            if link.startswith(BASE_URL + prefix):
+                return link.rsplit("/", 1)[1]
+        raise SystemExit(f"bench: no {prefix} link was mailed to {email}")
+
+
+@dataclasses.dataclass
+class Operation:
+    label: str
+    samples_ms: list = dataclasses.field(default_factory=list)
+    calls: Counter = dataclasses.field(default_factory=Counter)
+    clients_created: int = 0
+    read_units: float = 0.0
+    write_units: float = 0.0
+
+    @property
+    def n(self) -> int:
+        return len(self.samples_ms)
+
+    def per_request(self, service: str) -> float:
+        return sum(c for (s, _), c in self.calls.items() if s == service) / self.n
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[min(len(ordered) - 1, math.ceil(p * len(ordered)) - 1)]
+
+
+class Bench:
+    def __init__(self, client, counter: AwsCalls) -> None:
+        self.client = client
+        self.counter = counter
+        self.operations: dict[str, Operation] = {}
+        self.first_requests: list[tuple[str, float, int]] = []  # (label, ms, botocore clients built)
+
+    def call(self, method: str, path: str, body=None, token: str | None = None, expect: int | None = None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        response = getattr(self.client.http, method.lower())(
+            path, headers=headers, body=json.dumps(body) if body is not None else None)
+        payload = json.loads(response.body) if response.body else None
+        if expect is not None and response.status_code != expect:
+            raise SystemExit(f"bench: {method} {path} answered {response.status_code}, not {expect}: {payload}")
+        return payload
+
+    def first(self, label: str, method: str, path: str, body=None, token: str | None = None, expect: int = 200):
+        """A request of the warm-up pass: timed and kept apart from the measured ones."""
+        self.counter.reset()
+        started = time.perf_counter()
+        payload = self.call(method, path, body, token, expect=expect)
+        self.first_requests.append((label, (time.perf_counter() - started) * 1000, self.counter.clients_created))
+        return payload
+
+    def measure(self, label: str, requests, expect: int) -> list:
+        """Send each (method, path, body, token) and record its calls and latency under `label`."""
+        op = self.operations.setdefault(label, Operation(label))
+        payloads = []
+        for method, path, body, token in requests:
+            self.counter.reset()
+            started = time.perf_counter()
+            payloads.append(self.call(method, path, body, token, expect=expect))
+            op.samples_ms.append((time.perf_counter() - started) * 1000)
+            op.calls.update(self.counter.calls)
+            op.clients_created += self.counter.clients_created
+            op.read_units += self.counter.read_units
+            op.write_units += self.counter.write_units
+        return payloads
+
+
+def signup_body(email: str) -> dict:
+    return {"email": email, "password": PASSWORD, "first_name": "Bench", "last_name": "User"}
+
+
+def scenario(bench: Bench, mailbox: Mailbox, n: int) -> None:
+    # Warm-up: the first request of each kind in this process pays for lazy imports, botocore
+    # clients and the JWKS (a Lambda cold start after the import). Reported apart, never measured.
+    email = "warm-up@bench.example"
+    bench.first("POST /auth/signup", "POST", "/auth/signup", signup_body(email), expect=202)
+    bench.first("POST /auth/verify-email", "POST", "/auth/verify-email",
+                {"token": mailbox.token(email, "/verify/")})
+    warm = bench.first("POST /auth/login", "POST", "/auth/login", {"email": email, "password": PASSWORD})["access_token"]
+    account = bench.first("POST /accounts", "POST", "/accounts", {"name": "Warm", "type": "personal"}, warm,
+                          expect=201)["account_id"]
+    bench.first("GET /me", "GET", "/me", token=warm)
+    bench.first("GET /accounts/{id}", "GET", f"/accounts/{account}", token=warm)
+    bench.first("PATCH /accounts/{id}", "PATCH", f"/accounts/{account}", {"name": "Warmer"}, warm)
+    bench.first("GET /accounts/{id}/permissions/{action}", "GET", f"/accounts/{account}/permissions/money.withdraw",
+                token=warm)
+    bench.first("GET /accounts/{id}/members", "GET", f"/accounts/{account}/members", token=warm)
+    bench.first("GET /accounts/{id}/audit", "GET", f"/accounts/{account}/audit", token=warm)
+
+    emails = [f"person-{i}@bench.example" for i in range(n)]
+    bench.measure("POST /auth/signup", [("POST", "/auth/signup", signup_body(e), None) for e in emails], 202)
+    bench.measure("POST /auth/verify-email", [
+        ("POST", "/auth/verify-email", {"token": mailbox.token(e, "/verify/")}, None) for e in emails], 200)
+    tokens = [p["access_token"] for p in bench.measure("POST /auth/login", [
+        ("POST", "/auth/login", {"email": e, "password": PASSWORD}, None) for e in emails], 200)]
+
+    owner = tokens[0]
+    created = bench.measure("POST /accounts", [
+        ("POST", "/accounts", {"name": f"Household {i}", "type": "personal" if i % 2 else "business"}, owner)
+        for i in range(n)], 201)
+    account = f"/accounts/{created[0]['account_id']}"
+
+    # GET /me for a typical caller: two accounts of their own.
+    for kind in ("personal", "business"):
+        bench.call("POST", "/accounts", {"name": f"Own {kind}", "type": kind}, tokens[1], expect=201)
+    bench.measure("GET /me", [("GET", "/me", None, tokens[1])] * n, 200)
+
+    bench.measure("GET /accounts/{id}", [("GET", account, None, owner)] * n, 200)
+    bench.measure("PATCH /accounts/{id}", [
+        ("PATCH", account, {"name": f"Renamed {i}"}, owner) for i in range(n)], 200)
+    bench.measure("GET /accounts/{id}/permissions/{action}", [
+        ("GET", f"{account}/permissions/money.withdraw", None, owner)] * n, 200)
+    bench.measure("GET /accounts/{id}/members", [("GET", f"{account}/members", None, owner)] * n, 200)
+    bench.measure("GET /accounts/{id}/audit", [("GET", f"{account}/audit", None, owner)] * n, 200)
+
+
+ORDER = ("POST /auth/signup", "POST /auth/verify-email", "POST /auth/login", "GET /me", "POST /accounts",
+         "GET /accounts/{id}", "PATCH /accounts/{id}", "GET /accounts/{id}/permissions/{action}",
+         "GET /accounts/{id}/members", "GET /accounts/{id}/audit")
+
+
+# --- cold import --------------------------------------------------------------------------------
+
+_IMPORT_PROBE = (
+    "import json, sys, time\n"
+    "started = time.perf_counter()\n"
+    "import app\n"
+    "elapsed = time.perf_counter() - started\n"
+    "heavy = ['boto3', 'botocore', 'pynamodb', 'jinja2', 'jwt', 'jsonschema']\n"
+    "print(json.dumps({'ms': elapsed * 1000, 'loaded': [m for m in heavy if m in sys.modules]}))\n"
+)
+
+
+def cold_import(runs: int = 3) -> dict:
+    """`import app` in fresh interpreters: the median and best time, and the heaviest direct imports."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    samples, loaded = [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _IMPORT_PROBE], cwd=ROOT, env=env, capture_output=True,
+                             text=True, check=True, timeout=60)
+        probe = json.loads(out.stdout.strip().splitlines()[-1])
+        samples.append(probe["ms"])
+        loaded = probe["loaded"]
+    trace = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=ROOT, env=env,
+                           capture_output=True, text=True, check=True, timeout=60).stderr
+    return {"median_ms": statistics.median(samples), "best_ms": min(samples), "loaded": loaded,
+            "heaviest": _direct_imports_of_app(trace)[:6]}
+
+
+def _direct_imports_of_app(trace: str) -> list[tuple[str, float]]:
+    """Modules `app` imports itself, by cumulative import time (from `python -X importtime`)."""
+    rows = []
+    for line in trace.splitlines():
+        parts = line.split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip()
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        rows.append((depth, name.strip(), int(parts[1]) / 1000))
+    children = []
+    for index, (depth, name, _) in enumerate(rows):
+        if depth == 0 and name == "app":
+            for child_depth, child, ms in reversed(rows[:index]):
+                if child_depth == 0:
+                    break
+                if child_depth == 1:
+                    children.append((child, ms))
+    return sorted(children, key=lambda c: -c[1])
+
+
+# --- report -------------------------------------------------------------------------------------
+
+def _short(operation: str) -> str:
+    return {"TransactWriteItems": "TransactWrite", "BatchGetItem": "BatchGet"}.get(operation, operation)
+
+
+def report(operations: dict[str, Operation], bench_first: list, n: int, imports: dict, seconds: float) -> None:
+    print(f"Latchkey bench: {n} requests per operation, in process on moto {moto.__version__} "
+          f"(latency is this machine + moto, not AWS)\n")
+    header = (f"{'operation':<40} {'ddb':>4} {'cognito':>7} {'ses':>4} {'clients':>7} {'RRU':>5} {'WRU':>5} "
+              f"{'p50 ms':>7} {'p95 ms':>7} {'ddb $/1M req':>12}")
+    print(header)
+    print("-" * len(header))
+    mails = {}
+    for label in ORDER:
+        op = operations.get(label)
+        if op is None or not op.n:
+            continue
+        rru, wru = op.read_units / op.n, op.write_units / op.n
+        cost = rru * USD_PER_MILLION_READ_UNITS + wru * USD_PER_MILLION_WRITE_UNITS
+        ses = op.per_request("sesv2") + op.per_request("ses")
+        mails[label] = ses
+        print(f"{label:<40} {op.per_request('dynamodb'):>4.1f} {op.per_request('cognito-idp'):>7.1f} {ses:>4.1f} "
+              f"{op.clients_created / op.n:>7.1f} {rru:>5.1f} {wru:>5.1f} {statistics.median(op.samples_ms):>7.1f} {op.percentile(0.95):>7.1f} "
+              f"{cost:>12.2f}")
+
+    print("\nAWS calls per request, by API operation:")
+    for label in ORDER:
+        op = operations.get(label)
+        if op is None or not op.n:
+            continue
+        calls = ", ".join(f"{_short(name)} {count / op.n:g}" for (service, name), count in sorted(op.calls.items()))
+        print(f"  {label:<40} {calls or '-'}")
+
+    print("\nddb, cognito, ses: AWS calls per request. clients: botocore clients built per request (each one")
+    print("parses its service model: tens of ms of CPU). RRU, WRU: DynamoDB read and write request units.")
+
+    print(f"\nCosts: DynamoDB on demand at ${USD_PER_MILLION_READ_UNITS} per million read units and "
+          f"${USD_PER_MILLION_WRITE_UNITS} per million write units (us-east-1, Standard class).")
+    for label, count in mails.items():
+        if count:
+            print(f"  {label} also sends {count:g} mail: SES adds ${count * USD_PER_MILLION_MAILS:,.0f} per million requests.")
+    print("  Cognito is billed per monthly active user, not per call.")
+    print("  GET /me: the caller has two accounts. GET /audit and /members: one page (limit 50).")
+
+    total = sum(ms for _, ms, _ in bench_first)
+    print(f"\nFirst request of each kind in a new process (lazy imports, botocore clients, JWKS): {total:.0f} ms in all")
+    for label, ms, clients in bench_first:
+        print(f"  {label:<40} {ms:>7.1f} ms, {clients} botocore client(s) built")
+
+    print(f"\nCold import of `app` in a fresh interpreter: median {imports['median_ms']:.0f} ms, "
+          f"best {imports['best_ms']:.0f} ms")
+    print(f"  heavy packages loaded by the import: {', '.join(imports['loaded']) or 'none'}")
+    print("  heaviest direct imports (python -X importtime, which slows imports down itself): " + ", ".join(f"{name} {ms:.0f} ms" for name, ms in imports["heaviest"]))
+    print(f"\nbench took {seconds:.1f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", "-n", type=int, default=int(os.environ.get("BENCH_REQUESTS", "20")),
+                        help="requests per operation (default 20)")
+    args = parser.parse_args()
+    n = max(2, args.requests)
+    started = time.perf_counter()
+
+    import logging
+
+    logging.disable(logging.WARNING)  # refused requests would log; the figures are what matters
+
+    counter = AwsCalls()
+    counter.install()
+    try:
+        with moto.mock_aws():
+            from chalicelib import container
+            from chalicelib.adapters.provision import provision
+
+            container.reset()
+            env = provision(REGION, TABLE, MAIL_FROM)
+            # Not the local stage: mail is not copied to the local outbox, so the counts are AWS's.
+            env.update({"STAGE": "bench", "PUBLIC_BASE_URL": BASE_URL, "JWKS_URL": f"file://{MOTO_JWKS}",
+                        "PLATFORM_REVIEWER_EMAILS": ""})
+            os.environ.update(env)
+            container.reset()
+            deps = container.deps()
+            mailbox = Mailbox(deps.mailer)
+            try:
+                deps.mailer = mailbox
+            except dataclasses.FrozenInstanceError:
+                object.__setattr__(deps, "mailer", mailbox)
+
+            from chalice.test import Client
+
+            import app as app_module
+
+            # A stage .chalice/config.json does not name: it adds no environment of its own.
+            with Client(app_module.app, stage_name="bench", project_dir=str(ROOT)) as client:
+                bench = Bench(client, counter)
+                scenario(bench, mailbox, n)
+            container.reset()
+    finally:
+        counter.uninstall()
+    imports = cold_import()
+    report(bench.operations, bench.first_requests, n, imports, time.perf_counter() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

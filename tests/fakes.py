@@ -1,0 +1,145 @@
+"""In-memory fakes of the ports, for service tests that need no AWS (fakes, not mocks)."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from chalicelib.adapters.clock import FixedClock
+from chalicelib.adapters.memory_store import MemoryStore
+from chalicelib.domain.errors import InvalidCredentials, NotFound, Unauthenticated, UserExists, ValidationFailed
+from chalicelib.services.deps import Deps, Settings
+from chalicelib.services.ports import MailMessage, SignInTokens
+
+# Aligned to a 15-minute and a one-hour boundary, so rate windows start exactly at the start.
+START = datetime(2030, 1, 7, 9, 0, 0, tzinfo=timezone.utc)
+BASE_URL = "https://latchkey.test"
+MIN_PASSWORD = 8
+
+
+@dataclass
+class PoolUser:
+    email: str
+    password: str
+    email_verified: bool
+
+
+class FakeIdentity:
+    """A user pool in a dict: passwords, the verified flag, and opaque revocable tokens."""
+
+    def __init__(self) -> None:
+        self.users: dict[str, PoolUser] = {}
+        self.refresh_tokens: dict[str, str] = {}  # token -> user id, while it works
+        self.access_tokens: dict[str, str] = {}
+        self.fail_next_create: Exception | None = None
+        self._serial = itertools.count(1)
+
+    @staticmethod
+    def _check_policy(password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise ValidationFailed(details={"password": "does not meet the password policy (at least 8 characters)"})
+
+    def create_user(self, user_id: str, email: str, password: str, email_verified: bool) -> None:
+        if self.fail_next_create is not None:
+            error, self.fail_next_create = self.fail_next_create, None
+            raise error
+        self._check_policy(password)
+        if user_id in self.users:
+            raise UserExists()
+        self.users[user_id] = PoolUser(email, password, email_verified)
+
+    def set_email_verified(self, user_id: str) -> None:
+        self._user(user_id).email_verified = True
+
+    def sign_in(self, user_id: str, password: str) -> SignInTokens:
+        user = self.users.get(user_id)
+        if user is None or user.password != password:
+            raise InvalidCredentials()
+        refresh = f"refresh-{user_id}-{next(self._serial)}"
+        self.refresh_tokens[refresh] = user_id
+        return SignInTokens(self._access(user_id), refresh, 3600)
+
+    def refresh(self, refresh_token: str) -> SignInTokens:
+        user_id = self.refresh_tokens.get(refresh_token)
+        if user_id is None or user_id not in self.users:
+            raise Unauthenticated("The refresh token is not valid; sign in again.")
+        return SignInTokens(self._access(user_id), None, 3600)
+
+    def sign_out_everywhere(self, user_id: str) -> None:
+        self._user(user_id)
+        for tokens in (self.refresh_tokens, self.access_tokens):
+            for token in [t for t, owner in tokens.items() if owner == user_id]:
+                del tokens[token]
+
+    def set_password(self, user_id: str, password: str) -> None:
+        self._check_policy(password)
+        self._user(user_id).password = password
+
+    def delete_user(self, user_id: str) -> None:
+        self.users.pop(user_id, None)
+
+    # helpers for tests -------------------------------------------------------------------------
+    def _user(self, user_id: str) -> PoolUser:
+        if user_id not in self.users:
+            raise NotFound()
+        return self.users[user_id]
+
+    def _access(self, user_id: str) -> str:
+        token = f"access-{user_id}-{next(self._serial)}"
+        self.access_tokens[token] = user_id
+        return token
+
+
+class FakeMailer:
+    """Records every message instead of sending it."""
+
+    def __init__(self) -> None:
+        self.sent: list[MailMessage] = []
+
+    def send(self, message: MailMessage) -> str:
+        self.sent.append(message)
+        return f"msg-{len(self.sent)}"
+
+    def to(self, email: str) -> list[MailMessage]:
+        return [m for m in self.sent if email in m.to]
+
+    def links(self, email: str, path: str = "/") -> list[str]:
+        """Links mailed to `email` whose path starts with `path`, oldest first."""
+        prefix = BASE_URL + path
+        return [link for m in self.to(email) for link in m.links if link.startswith(prefix)]
+
+    def last_link(self, email: str, path: str) -> str:
+        found = self.links(email, path)
+        assert found, f"no {path} link was mailed to {email}"
+        return found[-1]
+
+    def last_token(self, email: str, path: str) -> str:
+        return self.last_link(email, path).rsplit("/", 1)[1]
+
+
+class FakeSecrets:
+    """Predictable, never repeating: `tok-0001`, `usr_0002`, ... (every issued token is kept)."""
+
+    def __init__(self) -> None:
+        self._serial = itertools.count(1)
+        self.issued: list[str] = []
+
+    def token(self) -> str:
+        raw = f"tok-{next(self._serial):04d}-link-secret"
+        self.issued.append(raw)
+        return raw
+
+    def new_id(self, prefix: str) -> str:
+        return f"{prefix}_{next(self._serial):04d}"
+
+
+def make_deps(store=None, settings: Settings | None = None, start: datetime = START) -> Deps:
+    """Everything a use case needs, in memory; pass a DynamoStore to run the services on moto."""
+    return Deps(
+        store=store if store is not None else MemoryStore(),
+        identity=FakeIdentity(),
+        mailer=FakeMailer(),
+        clock=FixedClock(start),
+        secrets=FakeSecrets(),
+        settings=settings or Settings(public_base_url=BASE_URL, stage="test"),
+    )
