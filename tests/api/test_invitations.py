@@ -273,3 +273,28 @@ def test_invitation_endpoints_validate_their_input(api, owner):
     assert bad.status_code == 400
     assert set(bad.json["error"]["details"]) == {"email", "role", "expires_in_days", "surprise"}
     assert api.get(f"/accounts/{owner['account_id']}/invitations?status=weird", token=owner["token"]).status_code == 400
+
+
+def test_link_tokens_never_reach_the_logs(api, owner, caplog):
+    import logging
+
+    # INFO and above, as the service logs in every stage (botocore's DEBUG output would include mail bodies).
+    caplog.set_level(logging.INFO)
+    invite(api, owner)
+    token = link_for(api, "friend@example.com")
+    api.get(f"/i/{token}")
+    api.get(f"/invitations/{token}")
+    api.post(f"/invitations/{token}/activate", {"password": "friend's password"})
+    api.post(f"/invitations/{token}/decline")
+    api.get(f"/invitations/{token}x")  # an unknown token is logged as a refusal, without the token
+    assert caplog.records, "the flow logs something (or this test proves nothing)"
+    assert not [r for r in caplog.records if token in r.getMessage()]
+
+
+def test_links_use_the_public_base_url_even_with_a_forged_host(api, owner):
+    r = api.post(f"/accounts/{owner['account_id']}/invitations", {"email": "friend@example.com", "role": "guest"},
+                 token=owner["token"], headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert r.status_code == 201
+    mail = api.mails_to("friend@example.com")[0]
+    assert all(link.startswith(BASE_URL + "/i/") for link in mail["links"])
+    assert "evil.example" not in mail["text"] + mail["html"]
