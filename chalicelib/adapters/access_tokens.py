@@ -32,7 +32,7 @@ class AccessTokenVerifier:
         self.refresh_seconds = refresh_seconds
         self._fetch = fetch
         self._keys: dict = {}
-        self._loaded_at = 0.0
+        self._loaded_at = float("-inf")  # never loaded: the first verification fetches
         self._lock = threading.Lock()
 
     def _key(self, kid: str):

@@ -136,7 +136,7 @@ class DynamoInvitations:
             "expired": (s == "expired") | ((s == "pending") & (exp <= now)),
         }
         condition = filters.get(status, (s == status) if status else None)
-        start = {"pk": f"ACCOUNT#{account_id}", "sk": cursors.decode(cursor, "INVITE#")} if cursor else None
+        start = {"pk": {"S": f"ACCOUNT#{account_id}"}, "sk": {"S": cursors.decode(cursor, "INVITE#")}} if cursor else None
         result = InviteItem.query(f"ACCOUNT#{account_id}", InviteItem.sk.startswith("INVITE#"),
                                   filter_condition=condition, limit=limit, page_size=limit,
                                   last_evaluated_key=start, consistent_read=True, scan_index_forward=False)

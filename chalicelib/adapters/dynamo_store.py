@@ -175,7 +175,7 @@ class DynamoStore(DynamoInvitations):
             f"USER#{user_id}", MemberItem.gsi1sk.startswith("ACCOUNT#"))]
 
     def _page(self, model, pk: str, prefix: str, limit: int, cursor: str | None, newest_first=False):
-        start = {"pk": pk, "sk": cursors.decode(cursor, prefix)} if cursor else None
+        start = {"pk": {"S": pk}, "sk": {"S": cursors.decode(cursor, prefix)}} if cursor else None
         result = model.query(pk, model.sk.startswith(prefix), limit=limit, last_evaluated_key=start,
                              scan_index_forward=not newest_first, consistent_read=True, page_size=limit)
         items = list(result)
@@ -205,7 +205,7 @@ class DynamoStore(DynamoInvitations):
 
     def hits(self, key: str, window_start: datetime) -> int:
         try:
-            return int(RateItem.get(*self._rate_key(key, window_start)).hits)
+            return int(RateItem.get(*self._rate_key(key, window_start), consistent_read=True).hits)
         except DoesNotExist:
             return 0
 

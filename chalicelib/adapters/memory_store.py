@@ -103,8 +103,8 @@ class MemoryStore(MemoryInvitations):
 
     def close_account(self, account: Account, event: AuditEvent) -> None:
         with self._lock:
-            current = self.accounts[account.account_id]
-            if current.status != "active":
+            current = self.accounts.get(account.account_id)
+            if current is None or current.status != "active":
                 raise Conflict()
             current.status = "closed"
             current.version += 1

@@ -42,6 +42,11 @@ class RouteSpec:
 
 ROUTES: list[RouteSpec] = []
 
+# Chalice refuses content types a route does not list with its own 415 body; routes list these common ones
+# so that the refusal comes from here, in the contract's error envelope.
+_ACCEPTED_BY_CHALICE = ["application/json", "application/x-www-form-urlencoded", "text/plain", "text/html",
+                        "text/xml", "application/xml", "text/csv", "application/javascript"]
+
 
 @dataclass
 class Call:
@@ -92,7 +97,7 @@ def endpoint(bp, path: str, method: str, *, permission: str | frozenset, summary
     ROUTES.append(spec)
 
     def wrap(fn: Callable) -> Callable:
-        @bp.route(path, methods=[method], content_types=list(content_types))
+        @bp.route(path, methods=[method], content_types=sorted(set(_ACCEPTED_BY_CHALICE) | set(content_types)))
         @functools.wraps(fn)
         def view(**params):
             request = bp.current_request
@@ -100,6 +105,10 @@ def endpoint(bp, path: str, method: str, *, permission: str | frozenset, summary
                 if permission == LOCAL_ONLY and not container.config().is_local:
                     return errors.error_response("not_found", "Not found.")
                 call = Call(request=request, params=params)
+                media = ((request.headers or {}).get("content-type") or content_types[0]).split(";")[0].strip().lower()
+                if request.raw_body and media not in content_types:
+                    return errors.error_response("unsupported_media_type",
+                                                 f"Send the body as {content_types[0]}.")
                 if permission not in (PUBLIC, LOCAL_ONLY):
                     call.principal = authenticate(request)
                 if permission not in (PUBLIC, LOCAL_ONLY, AUTHENTICATED):

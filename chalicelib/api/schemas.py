@@ -6,7 +6,8 @@ _SAFE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def text(max_length: int = 100, min_length: int = 1) -> dict:
-    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": _SAFE}
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": _SAFE,
+            "format": "safe-text"}
 
 
 def obj(properties: dict, required: tuple = (), **extra) -> dict:

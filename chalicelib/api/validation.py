@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 from ..domain.emails import is_valid_email, normalize_email
 from ..domain.errors import InvalidJson, ValidationFailed
 
 MAX_BODY_BYTES = 64 * 1024
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def parse_json(raw: bytes | None) -> dict:
@@ -18,7 +20,7 @@ def parse_json(raw: bytes | None) -> dict:
         raise ValidationFailed("The request body is too large.", details={"body": "is larger than 64 KiB"})
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidJson() from exc
     if not isinstance(body, dict):
         raise InvalidJson("The request body must be a JSON object.")
@@ -32,6 +34,8 @@ def _validator(schema_json: str):
 
     checker = jsonschema.FormatChecker(formats=())
     checker.checks("email")(lambda value: not isinstance(value, str) or is_valid_email(normalize_email(value)))
+    # Names and subjects reach mail headers: no control character at all (a regex `$` would let a final LF by).
+    checker.checks("safe-text")(lambda value: not isinstance(value, str) or not _CONTROL.search(value))
     return jsonschema.Draft202012Validator(json.loads(schema_json), format_checker=checker)
 
 
@@ -52,7 +56,9 @@ def _problem(error) -> tuple[str, str]:
                               else f"must be at least {error.validator_value} characters"),
         "enum": lambda: "must be one of: " + ", ".join(map(str, error.validator_value)),
         "pattern": lambda: "contains characters that are not allowed",
-        "format": lambda: "is not a valid email address" if error.validator_value == "email" else "has a bad format",
+        "format": lambda: {"email": "is not a valid email address",
+                           "safe-text": "contains characters that are not allowed"}.get(error.validator_value,
+                                                                                          "has a bad format"),
         "minimum": lambda: f"must be at least {error.validator_value}",
         "maximum": lambda: f"must be at most {error.validator_value}",
         "maxItems": lambda: f"must have at most {error.validator_value} items",
@@ -70,6 +76,11 @@ def validate(body: dict, schema: dict) -> dict:
     if errors:
         details: dict[str, str] = {}
         for error in errors:
+            if error.validator == "additionalProperties":  # name every unknown field, not only the first
+                prefix = ".".join(str(p) for p in error.absolute_path)
+                for extra in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                    details.setdefault(f"{prefix}.{extra}" if prefix else extra, "is not a known field")
+                continue
             field, problem = _problem(error)
             details.setdefault(field, problem)
         raise ValidationFailed(details=details)

@@ -73,18 +73,25 @@ PARTNER_ACTIONS: tuple[str, ...] = tuple(line.split()[0] for line in _PARTNER_MA
 MEMBER_ROLES = ("owner", "authorized_user", "admin", "collaborator", "guest", "advisor")
 
 
-def account_column(role: str, status: str) -> str:
-    """The matrix column for a member: an authorized user is `authorized_user*` until approved."""
-    if role == "authorized_user" and status != "active":
+# An authorized user in application has admin rights only; every other status grants nothing.
+APPLICATION_STATUSES = ("application_required", "in_review")
+
+
+def account_column(role: str | None, status: str | None) -> str | None:
+    """The matrix column for a member, or None (no rights) for an unknown role or status."""
+    if role not in MEMBER_ROLES:
+        return None
+    if status == "active":
+        return role
+    if role == "authorized_user" and status in APPLICATION_STATUSES:
         return "authorized_user*"
-    return role
+    return None
 
 
 def account_permissions(role: str | None, status: str | None) -> frozenset[str]:
     """Every account action a member with this role and status may take (none for unknowns)."""
-    if role is None or status is None:
-        return frozenset()
-    return ACCOUNT_GRANTS.get(account_column(role, status), frozenset())
+    column = account_column(role, status)
+    return ACCOUNT_GRANTS[column] if column else frozenset()
 
 
 def can(role: str | None, status: str | None, action: str) -> bool:

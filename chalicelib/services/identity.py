@@ -138,7 +138,11 @@ def forgot_password(deps: Deps, email: str) -> None:
 def reset_password(deps: Deps, raw_token: str, password: str) -> None:
     """Set the new password and end every session; the link also proves the mailbox."""
     token = _take(deps, raw_token, RESET)
-    deps.identity.set_password(token.user_id, password)
+    try:
+        deps.identity.set_password(token.user_id, password)
+    except Exception:
+        deps.store.put_token(token)  # a refused password must not use up the link
+        raise
     deps.identity.sign_out_everywhere(token.user_id)
     user = deps.store.get_user(token.user_id)
     if user is not None and not user.email_verified:

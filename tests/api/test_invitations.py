@@ -298,3 +298,18 @@ def test_links_use_the_public_base_url_even_with_a_forged_host(api, owner):
     mail = api.mails_to("friend@example.com")[0]
     assert all(link.startswith(BASE_URL + "/i/") for link in mail["links"])
     assert "evil.example" not in mail["text"] + mail["html"]
+
+
+def test_invitation_lists_page_with_cursors_and_filter_by_status(api, owner):
+    ids = [invite(api, owner, email=f"p{n}@example.com").json["invitation_id"] for n in range(3)]
+    api.delete(f"/accounts/{owner['account_id']}/invitations/{ids[0]}", token=owner["token"])
+    base = f"/accounts/{owner['account_id']}/invitations"
+    first = api.get(f"{base}?limit=2", token=owner["token"]).json
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = api.get(f"{base}?limit=2&cursor={first['next_cursor']}", token=owner["token"]).json
+    seen = [i["invitation_id"] for i in first["items"] + rest["items"]]
+    assert sorted(seen) == sorted(ids) and len(set(seen)) == 3
+    pending = api.get(f"{base}?status=pending", token=owner["token"]).json["items"]
+    revoked = api.get(f"{base}?status=revoked", token=owner["token"]).json["items"]
+    assert sorted(i["invitation_id"] for i in pending) == sorted(ids[1:])
+    assert [i["invitation_id"] for i in revoked] == [ids[0]]
