@@ -66,6 +66,17 @@ def _account_key(account_id: str) -> AccountItem:
     return AccountItem(f"ACCOUNT#{account_id}", "ACCOUNT")
 
 
+def _take_slot(tx: Transaction, account_id: str) -> None:
+    """Reserve one of the account's two authorized-user slots (condition `slot`)."""
+    tx.update("slot", _account_key(account_id), [AccountItem.authorized_user_slots.add(1)],
+              condition=(AccountItem.status == "active") & (AccountItem.authorized_user_slots < AUTHORIZED_USER_SLOTS))
+
+
+def _release_slot(tx: Transaction, account_id: str) -> None:
+    tx.update("slot", _account_key(account_id), [AccountItem.authorized_user_slots.add(-1)],
+              condition=AccountItem.authorized_user_slots > 0)
+
+
 _CLEAR_INDEXES = (InviteItem.gsi1pk.remove(), InviteItem.gsi1sk.remove(), InviteItem.gsi2pk.remove(),
                   InviteItem.gsi2sk.remove())
 
@@ -83,9 +94,7 @@ class DynamoInvitations:
         pk = f"ACCOUNT#{inv.account_id}"
         tx = Transaction()
         if inv.role == "authorized_user":
-            tx.update("slot", _account_key(inv.account_id), [AccountItem.authorized_user_slots.add(1)],
-                      condition=(AccountItem.status == "active")
-                      & (AccountItem.authorized_user_slots < AUTHORIZED_USER_SLOTS))
+            _take_slot(tx, inv.account_id)
         else:
             tx.check("account", AccountItem, pk, "ACCOUNT", AccountItem.status == "active")
         if existing_user_id:
@@ -202,8 +211,7 @@ class DynamoInvitations:
         tx.update("invite", _invite_key(inv), actions, condition=condition)
         tx.delete("pending", PendingItem(pk, f"PENDING#{inv.email}"))
         if inv.role == "authorized_user":
-            tx.update("slot", _account_key(inv.account_id), [AccountItem.authorized_user_slots.add(-1)],
-                      condition=AccountItem.authorized_user_slots > 0)
+            _release_slot(tx, inv.account_id)
         tx.put("audit", _audit_item(event))
         try:
             tx.commit()
@@ -228,9 +236,7 @@ class DynamoInvitations:
             tx.put("pending", PendingItem(pk, f"PENDING#{inv.email}", invitation_id=inv.invitation_id),
                    condition=PendingItem.pk.does_not_exist())
             if inv.role == "authorized_user":
-                tx.update("slot", _account_key(inv.account_id), [AccountItem.authorized_user_slots.add(1)],
-                          condition=(AccountItem.status == "active")
-                          & (AccountItem.authorized_user_slots < AUTHORIZED_USER_SLOTS))
+                _take_slot(tx, inv.account_id)
         tx.put("audit", _audit_item(event))
         try:
             tx.commit()
@@ -252,8 +258,7 @@ class DynamoInvitations:
                       [AccountItem.owner_ids.set(remaining_owner_ids), AccountItem.version.add(1)],
                       condition=AccountItem.version == account_version)
         if membership.role == "authorized_user":
-            tx.update("slot", _account_key(membership.account_id), [AccountItem.authorized_user_slots.add(-1)],
-                      condition=AccountItem.authorized_user_slots > 0)
+            _release_slot(tx, membership.account_id)
         tx.put("audit", _audit_item(event))
         try:
             tx.commit()

@@ -25,6 +25,16 @@ def _owner_with_invitation(stack, role="collaborator", expires_in_days=30, invit
     return account, invitee, auth
 
 
+def _verified_user(stack, kind, password="my own password"):
+    """Someone who already has a Latchkey login (signed up and verified)."""
+    invitee = f"{kind}-{uuid.uuid4().hex[:8]}@example.com"
+    requests.post(f"{stack}/auth/signup", json={"email": invitee, "password": password,
+                                                "first_name": "Eve", "last_name": "Existing"})
+    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
+    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
+    return invitee
+
+
 def _open_mail_link(page, stack, email):
     """Open the local mail page and click the invitation link, as a person would."""
     page.goto(f"{stack}/_dev/mail?to={email}")
@@ -47,12 +57,7 @@ def test_a_new_person_sets_a_password_and_lands_signed_in_on_the_shared_account(
 
 
 def test_an_existing_person_signs_in_and_accepts(page, stack):
-    tag = uuid.uuid4().hex[:8]
-    invitee = f"existing-{tag}@example.com"
-    requests.post(f"{stack}/auth/signup", json={"email": invitee, "password": "my own password",
-                                                "first_name": "Eve", "last_name": "Existing"})
-    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
-    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
+    invitee = _verified_user(stack, "existing")
     account, _, _ = _owner_with_invitation(stack, invitee=invitee)
     _open_mail_link(page, stack, invitee)
     assert page.input_value("#email") == invitee
@@ -63,12 +68,7 @@ def test_an_existing_person_signs_in_and_accepts(page, stack):
 
 
 def test_a_wrong_password_shows_an_error_and_accepts_nothing(page, stack):
-    tag = uuid.uuid4().hex[:8]
-    invitee = f"typo-{tag}@example.com"
-    requests.post(f"{stack}/auth/signup", json={"email": invitee, "password": "my own password",
-                                                "first_name": "T", "last_name": "Typo"})
-    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
-    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
+    invitee = _verified_user(stack, "typo")
     _owner_with_invitation(stack, invitee=invitee)
     _open_mail_link(page, stack, invitee)
     page.fill("#password", "not my password")
