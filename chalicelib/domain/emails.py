@@ -5,7 +5,7 @@ import re
 
 # Deliberately simple: one @, a dot in the domain, no spaces or control characters.
 # Deliverability is proven by the verification or invitation link, not by syntax.
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,253}\.[^@\s\x00-\x1f\x7f.]{2,63}$")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@\s\x00-\x1f\x7f-\x9f]{1,253}\.[^@\s\x00-\x1f\x7f-\x9f.]{2,63}")
 
 
 def normalize_email(raw: str) -> str:
@@ -15,4 +15,4 @@ def normalize_email(raw: str) -> str:
 
 def is_valid_email(email: str) -> bool:
     """True when a normalised address has a plausible shape and a safe length."""
-    return len(email) <= 254 and bool(_EMAIL.match(email)) and ".." not in email.split("@")[1]
+    return len(email) <= 254 and bool(_EMAIL.fullmatch(email)) and ".." not in email.split("@")[1]

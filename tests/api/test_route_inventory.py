@@ -1,0 +1,131 @@
+"""Every route declares who may call it, is documented in the OpenAPI document, and the contract's routes exist."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from openapi_spec_validator import validate
+
+import app as app_module
+from chalicelib.api.http import AUTHENTICATED, LOCAL_ONLY, PUBLIC, ROUTES
+from chalicelib.api.openapi import document
+from chalicelib.domain.permissions import ACCOUNT_ACTIONS
+
+ROOT = Path(__file__).parents[2]
+API_MD = Path(__file__).parents[3] / "shared" / "API.md"
+SPECIAL = (PUBLIC, AUTHENTICATED, LOCAL_ONLY)
+
+# The routes of API.md that are built so far; each must be served, declared and documented.
+# Add a route here when it is built.
+CONTRACT_ROUTES_BUILT = [
+    ("GET", "/health"), ("GET", "/openapi.json"),
+    ("POST", "/auth/signup"), ("POST", "/auth/verify-email"), ("POST", "/auth/login"), ("POST", "/auth/refresh"),
+    ("POST", "/auth/logout"), ("POST", "/auth/password/forgot"), ("POST", "/auth/password/reset"),
+    ("GET", "/me"),
+    ("POST", "/accounts"), ("GET", "/accounts/{account_id}"), ("PATCH", "/accounts/{account_id}"),
+    ("DELETE", "/accounts/{account_id}"), ("GET", "/accounts/{account_id}/permissions"),
+    ("GET", "/accounts/{account_id}/permissions/{action}"), ("GET", "/accounts/{account_id}/members"),
+    ("GET", "/accounts/{account_id}/audit"),
+    ("GET", "/_dev/outbox"), ("GET", "/_dev/mail"), ("POST", "/_dev/clock"), ("DELETE", "/_dev/clock"),
+    ("POST", "/_dev/jobs/{name}"),
+    ("POST", "/accounts/{account_id}/invitations"), ("GET", "/accounts/{account_id}/invitations"),
+    ("GET", "/accounts/{account_id}/invitations/{invitation_id}"),
+    ("POST", "/accounts/{account_id}/invitations/{invitation_id}/resend"),
+    ("DELETE", "/accounts/{account_id}/invitations/{invitation_id}"),
+    ("DELETE", "/accounts/{account_id}/members/{user_id}"),
+    ("GET", "/i/{token}"), ("GET", "/invitations/{token}"), ("POST", "/invitations/{token}/accept"),
+    ("POST", "/invitations/{token}/decline"), ("POST", "/invitations/{token}/activate"),
+]
+
+
+def served_routes() -> list[tuple[str, str]]:
+    """(method, path) of every route the Chalice app serves."""
+    return sorted((method, path) for path, entries in app_module.app.routes.items() for method in entries)
+
+
+def declared_routes() -> list[tuple[str, str]]:
+    return sorted((spec.method, spec.path) for spec in ROUTES)
+
+
+def test_the_app_serves_routes():
+    assert len(served_routes()) >= len(CONTRACT_ROUTES_BUILT)
+
+
+def test_every_served_route_has_exactly_one_declaration_and_every_declaration_is_served():
+    counts = Counter(declared_routes())
+    assert [route for route in served_routes() if counts[route] != 1] == []
+    assert sorted(counts) == served_routes()
+
+
+def _is_valid_permission(permission) -> bool:
+    if isinstance(permission, frozenset):
+        return bool(permission) and all(p in ACCOUNT_ACTIONS for p in permission)
+    return permission in SPECIAL or permission in ACCOUNT_ACTIONS
+
+
+@pytest.mark.parametrize("spec", ROUTES, ids=lambda s: f"{s.method} {s.path}")
+def test_every_route_declares_a_permission_of_the_matrix_or_a_named_exception(spec):
+    assert _is_valid_permission(spec.permission), f"{spec.method} {spec.path}: {spec.permission!r}"
+    if spec.permission not in SPECIAL:
+        # an account action is checked against the caller's membership of the account in the path
+        assert "{account_id}" in spec.path, f"{spec.method} {spec.path} checks an account action without an account"
+    if spec.path.startswith("/_dev/"):
+        assert spec.permission == LOCAL_ONLY
+
+
+@pytest.mark.parametrize("permission", [None, "", "everyone", "money.steal", "partner.view", frozenset(),
+                                        frozenset({"account.view", "money.steal"}), ("account.view",)])
+def test_the_permission_check_of_this_test_refuses_undeclared_or_unknown_permissions(permission):
+    assert not _is_valid_permission(permission)
+
+
+def test_every_served_route_is_in_the_served_openapi_document(api):
+    r = api.get("/openapi.json")
+    assert r.status_code == 200
+    paths = r.json["paths"]
+    missing = [(m, p) for m, p in served_routes() if m.lower() not in paths.get(p, {})]
+    assert missing == []
+    # and nothing is documented that is not served
+    documented = sorted((m.upper(), p) for p, ops in paths.items() for m in ops)
+    assert documented == served_routes()
+
+
+def test_each_documented_operation_states_its_permission_and_whether_it_needs_a_token(api):
+    paths = api.get("/openapi.json").json["paths"]
+    for spec in ROUTES:
+        op = paths[spec.path][spec.method.lower()]
+        expected = sorted(spec.permission) if isinstance(spec.permission, frozenset) else spec.permission
+        assert op["x-permission"] == expected, (spec.method, spec.path)
+        assert ("security" in op) == (spec.permission not in (PUBLIC, LOCAL_ONLY)), (spec.method, spec.path)
+        if spec.body is not None:
+            assert op["requestBody"]["content"][spec.content_types[0]]["schema"] == spec.body
+
+
+def test_the_served_document_is_valid_openapi_3_1(api):
+    doc = api.get("/openapi.json").json
+    assert doc["openapi"].startswith("3.1")
+    validate(doc)
+
+
+def test_the_openapi_json_in_the_repository_is_the_generated_document(api):
+    # regenerate with `make openapi` after changing a route
+    committed = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
+    assert committed == document()
+    assert api.get("/openapi.json").json == committed
+
+
+def test_every_built_route_of_the_contract_is_served():
+    served = set(served_routes())
+    assert [route for route in CONTRACT_ROUTES_BUILT if route not in served] == []
+
+
+def test_every_built_route_listed_here_is_in_api_md():
+    if not API_MD.exists():
+        pytest.skip(f"{API_MD} is not beside this checkout")
+    text = API_MD.read_text(encoding="utf-8")
+    listed = {(m, p.split("?")[0]) for m, p in
+              re.findall(r"`(GET|POST|PUT|PATCH|DELETE)\s+(/[^`\s]*)", text)}
+    assert [route for route in CONTRACT_ROUTES_BUILT if route not in listed] == []
