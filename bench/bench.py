@@ -246,7 +246,10 @@ class Bench:
             headers["Authorization"] = f"Bearer {token}"
         response = getattr(self.client.http, method.lower())(
             path, headers=headers, body=json.dumps(body) if body is not None else None)
-        payload = json.loads(response.body) if response.body else None
+        try:
+            payload = json.loads(response.body) if response.body else None
+        except ValueError:  # an HTML page
+            payload = response.body
         if expect is not None and response.status_code != expect:
             raise SystemExit(f"bench: {method} {path} answered {response.status_code}, not {expect}: {payload}")
         return payload
@@ -322,11 +325,77 @@ def scenario(bench: Bench, mailbox: Mailbox, n: int) -> None:
         ("GET", f"{account}/permissions/money.withdraw", None, owner)] * n, 200)
     bench.measure("GET /accounts/{id}/members", [("GET", f"{account}/members", None, owner)] * n, 200)
     bench.measure("GET /accounts/{id}/audit", [("GET", f"{account}/audit", None, owner)] * n, 200)
+    invitation_scenario(bench, mailbox, n, owner, account, emails[1:])
+
+
+def invitation_scenario(bench: Bench, mailbox: Mailbox, n: int, owner: str, account: str, users: list[str]) -> None:
+    """Invite, read the link, accept / activate / decline, resend, revoke, remove, and the sweep."""
+    from chalicelib import container
+
+    def invite(email: str, days: int = 30):
+        return ("POST", f"{account}/invitations", {"email": email, "role": "collaborator", "expires_in_days": days},
+                owner)
+
+    newcomers = [f"new-{i}@bench.example" for i in range(n)]
+    invited = bench.measure("POST /accounts/{id}/invitations", [invite(e) for e in users + newcomers], 201)
+    links = {e: mailbox.token(e, "/i/") for e in users + newcomers}
+    bench.measure("GET /invitations/{token}", [("GET", f"/invitations/{links[e]}", None, None) for e in newcomers], 200)
+    bench.measure("GET /i/{token} (page)", [("GET", f"/i/{links[e]}", None, None) for e in newcomers], 200)
+    logins = {e: bench.call("POST", "/auth/login", {"email": e, "password": PASSWORD}, expect=200)["access_token"]
+              for e in users}
+    bench.measure("POST /invitations/{token}/accept", [
+        ("POST", f"/invitations/{links[e]}/accept", None, logins[e]) for e in users], 200)
+    half = len(newcomers) // 2
+    bench.measure("POST /invitations/{token}/activate", [
+        ("POST", f"/invitations/{links[e]}/activate", {"password": PASSWORD}, None) for e in newcomers[:half]], 201)
+    bench.measure("POST /invitations/{token}/decline", [
+        ("POST", f"/invitations/{links[e]}/decline", None, None) for e in newcomers[half:]], 200)
+    bench.measure("GET /accounts/{id}/invitations", [("GET", f"{account}/invitations?limit=50", None, owner)] * n, 200)
+
+    later = [f"later-{i}@bench.example" for i in range(n)]
+    pending = bench.measure("POST /accounts/{id}/invitations", [invite(e, days=1) for e in later], 201)
+    container.clock.advance(61)  # past the resend cooldown
+    bench.measure("POST .../invitations/{id}/resend", [
+        ("POST", f"{account}/invitations/{p['invitation_id']}/resend", None, owner) for p in pending[:half]], 200)
+    bench.measure("DELETE .../invitations/{id} (revoke)", [
+        ("DELETE", f"{account}/invitations/{p['invitation_id']}", None, owner) for p in pending[half:]], 204)
+    members = bench.call("GET", f"{account}/members?limit=200", None, owner, expect=200)["items"]
+    removable = [m["user_id"] for m in members if m["role"] != "owner"][:n]
+    bench.measure("DELETE /accounts/{id}/members/{user_id}", [
+        ("DELETE", f"{account}/members/{u}", None, owner) for u in removable], 204)
+
+    # The sweep: n invitations due at once, one run.
+    bench.measure("POST /accounts/{id}/invitations", [invite(f"due-{i}@bench.example", days=1) for i in range(n)], 201)
+    container.clock.advance(2 * 86400)
+    bench.counter.reset()
+    started = time.perf_counter()
+    result = container_job("expire-invitations")
+    label = f"sweep (one run, {result['expired']} expired)"
+    op = bench.operations.setdefault(label, Operation(label))
+    op.samples_ms.append((time.perf_counter() - started) * 1000)
+    op.calls.update(bench.counter.calls)
+    op.read_units += bench.counter.read_units
+    op.write_units += bench.counter.write_units
+    if result["expired"] < n:
+        raise SystemExit(f"bench: the sweep expired {result['expired']} of {n}")
+    container.clock.reset()
+    del invited
+
+
+def container_job(name: str) -> dict:
+    from chalicelib import container
+    from chalicelib.services import jobs, sweep  # noqa: F401  (registers the job)
+
+    return jobs.run(container.deps(), name)
 
 
 ORDER = ("POST /auth/signup", "POST /auth/verify-email", "POST /auth/login", "GET /me", "POST /accounts",
          "GET /accounts/{id}", "PATCH /accounts/{id}", "GET /accounts/{id}/permissions/{action}",
-         "GET /accounts/{id}/members", "GET /accounts/{id}/audit")
+         "GET /accounts/{id}/members", "GET /accounts/{id}/audit",
+         "POST /accounts/{id}/invitations", "GET /invitations/{token}", "GET /i/{token} (page)",
+         "POST /invitations/{token}/accept", "POST /invitations/{token}/activate",
+         "POST /invitations/{token}/decline", "GET /accounts/{id}/invitations", "POST .../invitations/{id}/resend",
+         "DELETE .../invitations/{id} (revoke)", "DELETE /accounts/{id}/members/{user_id}")
 
 
 # --- cold import --------------------------------------------------------------------------------
@@ -392,7 +461,7 @@ def report(operations: dict[str, Operation], bench_first: list, n: int, imports:
     print(header)
     print("-" * len(header))
     mails = {}
-    for label in ORDER:
+    for label in [*ORDER, *(k for k in operations if k not in ORDER)]:
         op = operations.get(label)
         if op is None or not op.n:
             continue
@@ -405,7 +474,7 @@ def report(operations: dict[str, Operation], bench_first: list, n: int, imports:
               f"{cost:>12.2f}")
 
     print("\nAWS calls per request, by API operation:")
-    for label in ORDER:
+    for label in [*ORDER, *(k for k in operations if k not in ORDER)]:
         op = operations.get(label)
         if op is None or not op.n:
             continue
