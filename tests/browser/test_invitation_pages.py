@@ -52,6 +52,7 @@ def test_a_new_person_sets_a_password_and_lands_signed_in_on_the_shared_account(
     page.click("#accept")
     page.wait_for_selector("#joined-account")
     assert page.inner_text("#done-title") == "Welcome to Latchkey"
+    assert page.inner_text("#managing") == f"You are managing {account['name']} as collaborator."
     assert account["name"] in page.inner_text("#joined-account") and "shared with you" in page.inner_text("#joined-account")
     assert page.csp_errors == []
 

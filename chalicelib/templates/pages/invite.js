@@ -35,7 +35,11 @@
       document.getElementById("accounts-title").hidden = false;
       me.accounts.forEach(function (a) {
         var li = item(a.name + (a.own ? " (your account)" : " (shared with you, " + a.role.replace("_", " ") + ")"));
-        if (a.account_id === accountId) { li.id = "joined-account"; li.className = "current"; }
+        if (a.account_id === accountId) {
+          li.id = "joined-account"; li.className = "current";
+          document.getElementById("managing").textContent =
+            "You are managing " + a.name + " as " + a.role.replace("_", " ") + ".";
+        }
         list.appendChild(li);
       });
     });
