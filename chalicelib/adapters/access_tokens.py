@@ -65,4 +65,4 @@ class AccessTokenVerifier:
         username = claims.get("username")
         if not isinstance(username, str) or not username:
             raise Unauthenticated()
-        return Principal(user_id=username, source_ip=source_ip)
+        return Principal(user_id=username, source_ip=source_ip, issued_at=int(claims["iat"]))

@@ -11,7 +11,7 @@ def _user_key(user_id: str) -> tuple[str, str]:
 def _to_user(i: UserItem) -> User:
     return User(user_id=i.user_id, email=i.email, first_name=i.first_name, last_name=i.last_name,
                 created_at=i.created_at, email_verified=i.email_verified, phone=i.phone,
-                last_login_at=i.last_login_at)
+                last_login_at=i.last_login_at, sessions_revoked_at=i.sessions_revoked_at)
 
 
 def _to_account(i: AccountItem) -> Account:

@@ -58,6 +58,7 @@ class UserItem(Item, discriminator="user"):
     email_verified = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
     last_login_at = UTCDateTimeAttribute(null=True)
+    sessions_revoked_at = UTCDateTimeAttribute(null=True)
 
 
 class EmailItem(Item, discriminator="email"):

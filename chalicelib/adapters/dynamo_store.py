@@ -76,6 +76,23 @@ class DynamoStore(DynamoInvitations):
     def mark_email_verified(self, user_id: str) -> None:
         self._update_user(user_id, [UserItem.email_verified.set(True)])
 
+    def revoke_sessions(self, user_id: str, at: datetime) -> None:
+        self._update_user(user_id, [UserItem.sessions_revoked_at.set(at)])
+
+    def load_access(self, account_id: str, user_id: str) -> tuple[Account | None, Membership | None, User | None]:
+        """Account, membership and profile in one BatchGetItem (authorization on every request)."""
+        account = membership = user = None
+        keys = [(f"ACCOUNT#{account_id}", "ACCOUNT"), (f"ACCOUNT#{account_id}", f"MEMBER#{user_id}"),
+                _user_key(user_id)]
+        for item in Item.batch_get(keys, consistent_read=True):
+            if isinstance(item, AccountItem):
+                account = _to_account(item)
+            elif isinstance(item, MemberItem):
+                membership = _to_member(item)
+            elif isinstance(item, UserItem):
+                user = _to_user(item)
+        return account, membership, user
+
     def record_login(self, user_id: str, at: datetime) -> None:
         self._update_user(user_id, [UserItem.last_login_at.set(at)])
 

@@ -51,6 +51,13 @@ class MemoryStore(MemoryInvitations):
         if user_id in self.users:
             self.users[user_id].email_verified = True
 
+    def revoke_sessions(self, user_id: str, at: datetime) -> None:
+        if user_id in self.users:
+            self.users[user_id].sessions_revoked_at = at
+
+    def load_access(self, account_id: str, user_id: str):
+        return self.get_account(account_id), self.get_membership(account_id, user_id), self.get_user(user_id)
+
     def record_login(self, user_id: str, at: datetime) -> None:
         if user_id in self.users:
             self.users[user_id].last_login_at = at

@@ -20,6 +20,13 @@ class User:
     email_verified: bool = False
     phone: str | None = None
     last_login_at: datetime | None = None
+    sessions_revoked_at: datetime | None = None  # sign-out everywhere: older access tokens stop working
+
+    def session_is_live(self, issued_at: int | None) -> bool:
+        """False for an access token issued before the user signed out everywhere (whole seconds)."""
+        if self.sessions_revoked_at is None or issued_at is None:
+            return True
+        return issued_at >= int(self.sessions_revoked_at.timestamp())
 
     @property
     def display_name(self) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..domain import permissions
 from ..domain.errors import Forbidden, NotFound
 from ..domain.model import Account, Actor, Membership
-from . import audit
+from . import audit, sessions
 from .deps import Deps
 from .principal import Principal
 
@@ -45,7 +45,8 @@ def deny(deps: Deps, ctx: AccessContext, action: str, message: str | None = None
 def authorize(deps: Deps, principal: Principal, account_id: str, any_of: str | frozenset[str]) -> AccessContext:
     """404 for a stranger (existence not revealed), 403 for a member without the permission."""
     wanted = frozenset([any_of]) if isinstance(any_of, str) else any_of
-    account, membership = deps.store.get_access(account_id, principal.user_id)
+    account, membership, user = deps.store.load_access(account_id, principal.user_id)
+    sessions.require_live(principal, user)
     if account is None or membership is None:
         log.info("stranger refused", extra={"account_id": account_id, "user_id": principal.user_id})
         raise NotFound()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from ..domain import accounts as rules
 from ..domain import permissions
-from ..domain.errors import NotFound, ValidationFailed
+from ..domain.errors import ValidationFailed
 from ..domain.model import Account, Actor, Membership, User
-from . import audit
+from . import audit, sessions
 from .access import AccessContext, deny
 from .deps import Deps
 from .principal import Principal
@@ -13,9 +13,7 @@ from .principal import Principal
 
 def create(deps: Deps, principal: Principal, name: str, type_: str) -> tuple[Account, Membership, list[User]]:
     """A personal or business account; the caller is its one owner."""
-    user = deps.store.get_user(principal.user_id)
-    if user is None:
-        raise NotFound()
+    user = sessions.load_user(deps, principal)
     now = deps.clock.now()
     account = Account(account_id=deps.secrets.new_id("acc"), name=name, type=type_, created_at=now,
                       owner_ids=[user.user_id])

@@ -7,7 +7,7 @@ from datetime import timedelta
 from ..domain.emails import normalize_email
 from ..domain.errors import EmailNotVerified, InvalidCredentials, NotFound, UserExists
 from ..domain.model import OneTimeToken, User
-from . import mail, ratelimit
+from . import mail, ratelimit, sessions
 from .deps import Deps
 from .ports import SignInTokens
 from .principal import Principal
@@ -123,8 +123,8 @@ def refresh(deps: Deps, refresh_token: str) -> SignInTokens:
 
 
 def logout(deps: Deps, principal: Principal) -> None:
-    """Every refresh token of the user stops working."""
-    deps.identity.sign_out_everywhere(principal.user_id)
+    """Sign out everywhere: refresh tokens stop working, and so do access tokens already issued."""
+    sessions.revoke(deps, principal.user_id)
 
 
 def forgot_password(deps: Deps, email: str) -> None:
@@ -143,7 +143,7 @@ def reset_password(deps: Deps, raw_token: str, password: str) -> None:
     except Exception:
         deps.store.put_token(token)  # a refused password must not use up the link
         raise
-    deps.identity.sign_out_everywhere(token.user_id)
+    sessions.revoke(deps, token.user_id)
     user = deps.store.get_user(token.user_id)
     if user is not None and not user.email_verified:
         deps.identity.set_email_verified(token.user_id)

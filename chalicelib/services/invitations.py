@@ -8,11 +8,11 @@ from ..domain import invitations as rules
 from ..domain.accounts import require_open
 from ..domain.emails import normalize_email
 from ..domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, EmailMismatch, EmailNotVerified,
-                             Forbidden, InvalidState, NotFound, RateLimited, Unauthenticated, UserExists)
+                             Forbidden, InvalidState, NotFound, RateLimited, UserExists)
 from ..domain.invitations import Invitation
 from ..domain.model import Actor, Membership, User
 from ..domain.permissions import INVITE_PERMISSION
-from . import audit, mail, ratelimit
+from . import audit, mail, ratelimit, sessions
 from .access import AccessContext, deny
 from .deps import Deps
 from .ports import SignInTokens
@@ -186,9 +186,7 @@ def accept(deps: Deps, principal: Principal, raw_token: str) -> tuple[Invitation
     """Signed in, with the invited (verified) email: becomes a member with the invitation's role."""
     inv = lookup(deps, raw_token, principal.source_ip)
     rules.require_usable(inv, deps.clock.now())
-    user = deps.store.get_user(principal.user_id)
-    if user is None:
-        raise Unauthenticated()
+    user = sessions.load_user(deps, principal)
     if user.email != inv.email:
         raise EmailMismatch()
     if not user.email_verified:

@@ -8,3 +8,4 @@ from dataclasses import dataclass
 class Principal:
     user_id: str
     source_ip: str | None = None
+    issued_at: int | None = None  # the access token's `iat`, in seconds

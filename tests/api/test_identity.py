@@ -96,3 +96,22 @@ def test_me_without_or_with_a_forged_token_is_401(api):
     assert api.get("/me").status_code == 401
     assert api.get("/me", token="not-a-jwt").json["error"]["code"] == "unauthenticated"
     assert api.get("/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_logout_ends_access_tokens_already_issued_on_every_route(api):
+    # GIVEN a signed-in owner with an account, and a second session of the same user
+    import time
+
+    token, account_id = api.user_with_account("ada@example.com")
+    # tokens carry whole seconds: the sign-out must come in a later second than the tokens it ends
+    time.sleep(1.05)
+    # WHEN they sign out everywhere
+    assert api.post("/auth/logout", token=token).status_code == 204
+    # THEN the old access token is refused on identity, account and invitation routes alike
+    for method, path in [("GET", "/me"), ("GET", f"/accounts/{account_id}"), ("POST", "/accounts"),
+                         ("GET", f"/accounts/{account_id}/members"), ("GET", f"/accounts/{account_id}/audit")]:
+        r = api.call(method, path, body={"name": "x", "type": "personal"} if method == "POST" else None, token=token)
+        assert r.status_code == 401, (method, path, r.json)
+    # and a new sign-in works at once
+    fresh = api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).json
+    assert api.get(f"/accounts/{account_id}", token=fresh["access_token"]).status_code == 200

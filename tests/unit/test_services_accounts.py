@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.domain.accounts import ANY_UPDATE_PERMISSIONS
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidState, NotFound, Unauthenticated, ValidationFailed
 from chalicelib.domain.model import Membership, User
 from chalicelib.services import access, accounts
 from chalicelib.services.principal import Principal
@@ -69,8 +69,9 @@ def test_create_records_an_account_created_event_by_the_owner(deps, owner):
     assert event.details == {"name": "Household", "type": "personal"}
 
 
-def test_create_for_a_caller_without_a_profile_is_not_found(deps):
-    with pytest.raises(NotFound):
+def test_create_for_a_caller_whose_user_is_gone_is_unauthenticated(deps):
+    # a valid token for a user deleted since: the caller must sign in again
+    with pytest.raises(Unauthenticated):
         accounts.create(deps, Principal("usr_ghost"), "Household", "personal")
     assert deps.store.accounts == {}
 
