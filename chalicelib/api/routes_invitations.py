@@ -84,6 +84,21 @@ def accept_invitation(call):
             "status": membership.status}
 
 
+@endpoint(bp, "/me/invitations/{invitation_id}/accept", "POST", permission=AUTHENTICATED, tag="invitee",
+          summary="Accept one of /me's pending invitations without the link (the verified email must be the invited one)")
+def accept_my_invitation(call):
+    inv, membership = invitations.accept_mine(call.deps, call.principal, call.params["invitation_id"])
+    return {"account_id": inv.account_id, "partner_id": inv.partner_id, "role": membership.role,
+            "status": membership.status}
+
+
+@endpoint(bp, "/me/invitations/{invitation_id}/decline", "POST", permission=AUTHENTICATED, tag="invitee",
+          summary="Decline one of /me's pending invitations without the link")
+def decline_my_invitation(call):
+    invitations.decline_mine(call.deps, call.principal, call.params["invitation_id"])
+    return {"status": "declined"}
+
+
 @endpoint(bp, "/invitations/{token}/decline", "POST", permission=PUBLIC, tag="invitee",
           summary="Decline (no sign-in needed)")
 def decline_invitation(call):

@@ -196,12 +196,43 @@ def accept(deps: Deps, principal: Principal, raw_token: str) -> tuple[Invitation
     return inv, _join(deps, inv, user)
 
 
+def _mine(deps: Deps, principal: Principal, invitation_id: str) -> tuple[Invitation, User]:
+    """A pending invitation to the signed-in user's verified email, found by id (no link needed)."""
+    user = sessions.load_user(deps, principal)
+    if not user.email_verified:
+        raise EmailNotVerified()
+    found = next((i for i in deps.store.pending_invitations_for_email(user.email)
+                  if i.invitation_id == invitation_id), None)
+    inv = deps.store.get_invitation(found.account_id, invitation_id) if found else None
+    if inv is None or inv.email != user.email:
+        raise NotFound()
+    return inv, user
+
+
+def accept_mine(deps: Deps, principal: Principal, invitation_id: str) -> tuple[Invitation, Membership]:
+    """Accept from inside the app: a verified email equal to the invited one proves the mailbox as the link does."""
+    inv, user = _mine(deps, principal, invitation_id)
+    rules.require_usable(inv, deps.clock.now())
+    if deps.store.get_membership(inv.account_id, user.user_id):
+        raise AlreadyMember()
+    return inv, _join(deps, inv, user)
+
+
+def decline_mine(deps: Deps, principal: Principal, invitation_id: str) -> None:
+    inv, user = _mine(deps, principal, invitation_id)
+    _decline(deps, inv, Actor(user.user_id, user.email))
+
+
 def decline(deps: Deps, raw_token: str, source_ip: str | None) -> None:
     """No sign-in needed: the link itself is the proof."""
     inv = lookup(deps, raw_token, source_ip)
+    _decline(deps, inv, Actor(None, inv.email))
+
+
+def _decline(deps: Deps, inv: Invitation, actor: Actor) -> None:
     now = deps.clock.now()
     rules.require_usable(inv, now)
-    event = audit.event(deps, inv.account_id, "invitation.declined", Actor(None, inv.email), "invitation",
+    event = audit.event(deps, inv.account_id, "invitation.declined", actor, "invitation",
                         inv.invitation_id, email=inv.email, role=inv.role)
     try:
         deps.store.close_invitation(inv, "declined", now, event, token_hash=inv.token_hash)

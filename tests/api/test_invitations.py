@@ -313,3 +313,40 @@ def test_invitation_lists_page_with_cursors_and_filter_by_status(api, owner):
     revoked = api.get(f"{base}?status=revoked", token=owner["token"]).json["items"]
     assert sorted(i["invitation_id"] for i in pending) == sorted(ids[1:])
     assert [i["invitation_id"] for i in revoked] == [ids[0]]
+
+
+def test_a_signed_in_invitee_accepts_a_pending_invitation_from_me_without_the_link(api, owner):
+    friend = api.signup_verified("friend@example.com")
+    stranger = api.signup_verified("stranger@example.com")
+    inv = invite(api, owner).json
+    pending = api.get("/me", token=friend).json["pending_invitations"]
+    assert [p["invitation_id"] for p in pending] == [inv["invitation_id"]]
+    # someone else cannot use the id: it is not among their invitations
+    assert api.post(f"/me/invitations/{inv['invitation_id']}/accept", token=stranger).status_code == 404
+    assert api.post(f"/me/invitations/{inv['invitation_id']}/accept").status_code == 401
+    r = api.post(f"/me/invitations/{inv['invitation_id']}/accept", token=friend)
+    assert r.status_code == 200 and r.json["role"] == "collaborator"
+    assert api.get(f"/accounts/{owner['account_id']}", token=friend).status_code == 200
+    # the mailed link is used up too
+    gone = api.post(f"/invitations/{link_for(api, 'friend@example.com')}/accept", token=friend)
+    assert gone.status_code == 410 and gone.json["error"]["code"] == "invitation_accepted"
+    assert api.post(f"/me/invitations/{inv['invitation_id']}/accept", token=friend).status_code == 404
+
+
+def test_a_signed_in_invitee_declines_from_me_and_it_is_audited_with_their_name(api, owner):
+    friend = api.signup_verified("friend@example.com")
+    inv = invite(api, owner).json
+    r = api.post(f"/me/invitations/{inv['invitation_id']}/decline", token=friend)
+    assert r.status_code == 200 and r.json == {"status": "declined"}
+    assert api.get("/me", token=friend).json["pending_invitations"] == []
+    event = api.get(f"/accounts/{owner['account_id']}/audit", token=owner["token"]).json["items"][0]
+    assert event["action"] == "invitation.declined" and event["actor"]["email"] == "friend@example.com"
+
+
+def test_an_expired_pending_invitation_is_not_offered_on_me_and_cannot_be_accepted_by_id(api, owner):
+    friend = api.signup_verified("friend@example.com")
+    inv = invite(api, owner, expires_in_days=1).json
+    _advance(api, 86400 + 5)
+    assert api.get("/me", token=friend).json["pending_invitations"] == []
+    r = api.post(f"/me/invitations/{inv['invitation_id']}/accept", token=friend)
+    assert r.status_code == 410 and r.json["error"]["code"] == "invitation_expired"
