@@ -220,6 +220,10 @@ class DynamoStore(DynamoInvitations):
         item.update(actions=[RateItem.hits.add(1), RateItem.ttl.set(expires_at)])
         return int(item.hits)
 
+    def hits_many(self, keys: list[str], window_start: datetime) -> dict[str, int]:
+        by_key = {self._rate_key(k, window_start): k for k in keys}
+        return {by_key[(i.pk, i.sk)]: int(i.hits) for i in RateItem.batch_get(list(by_key), consistent_read=True)}
+
     def hits(self, key: str, window_start: datetime) -> int:
         try:
             return int(RateItem.get(*self._rate_key(key, window_start), consistent_read=True).hits)

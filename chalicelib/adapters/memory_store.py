@@ -153,5 +153,8 @@ class MemoryStore(MemoryInvitations):
             self.rates[(key, window_start)] = self.rates.get((key, window_start), 0) + 1
             return self.rates[(key, window_start)]
 
+    def hits_many(self, keys: list[str], window_start: datetime) -> dict[str, int]:
+        return {k: self.rates[(k, window_start)] for k in keys if (k, window_start) in self.rates}
+
     def hits(self, key: str, window_start: datetime) -> int:
         return self.rates.get((key, window_start), 0)

@@ -100,8 +100,8 @@ def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignI
     email = normalize_email(email)
     settings = deps.settings
     source_key, email_key = f"login:ip:{source_ip}", f"login:email:{email}"
-    ratelimit.check(deps, source_key, settings.login_failures_per_source, _LOGIN_WINDOW)
-    ratelimit.check(deps, email_key, settings.login_failures_per_email, _LOGIN_WINDOW)
+    ratelimit.check_all(deps, {source_key: settings.login_failures_per_source,
+                               email_key: settings.login_failures_per_email}, _LOGIN_WINDOW)
     user_id = deps.store.user_id_for_email(email)
     try:
         if user_id is None:

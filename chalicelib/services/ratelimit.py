@@ -17,8 +17,14 @@ def _window(deps: Deps, seconds: int):
 
 def check(deps: Deps, key: str, limit: int, seconds: int) -> None:
     """Raise RateLimited when `key` has already reached `limit` in the current window."""
+    check_all(deps, {key: limit}, seconds)
+
+
+def check_all(deps: Deps, limits: dict[str, int], seconds: int) -> None:
+    """Several keys of one window length, read in one round trip."""
     start, retry_after = _window(deps, seconds)
-    if deps.store.hits(key, start) >= limit:
+    counts = deps.store.hits_many(list(limits), start)
+    if any(counts.get(key, 0) >= limit for key, limit in limits.items()):
         raise RateLimited(retry_after)
 
 

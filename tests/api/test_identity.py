@@ -115,3 +115,18 @@ def test_logout_ends_access_tokens_already_issued_on_every_route(api):
     # and a new sign-in works at once
     fresh = api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).json
     assert api.get(f"/accounts/{account_id}", token=fresh["access_token"]).status_code == 200
+
+
+def test_repeated_failed_logins_are_429_with_retry_after_even_with_the_right_password(api):
+    api.signup_verified("ada@example.com")
+    codes = [api.post("/auth/login", {"email": "ada@example.com", "password": f"guess {n}"}).status_code
+             for n in range(10)]
+    assert codes == [401] * 10
+    blocked = api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"})
+    assert blocked.status_code == 429 and blocked.json["error"]["code"] == "rate_limited"
+    assert 0 < int(blocked.headers["Retry-After"]) <= 15 * 60
+    # another address from the same source is not locked out by these failures
+    api.signup_verified("grace@example.com")
+    # after the window the right password works again
+    api.post("/_dev/clock", {"advance_seconds": 15 * 60})
+    assert api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).status_code == 200
