@@ -179,7 +179,19 @@ def _join(deps: Deps, inv: Invitation, user: User) -> Membership:
     except Conflict:
         _raise_current_state(deps, inv)
         raise
+    _tell_inviter(deps, inv, user)
     return membership
+
+
+def _tell_inviter(deps: Deps, inv: Invitation, user: User) -> None:
+    """The inviter learns that access was taken up (best effort: the acceptance stands either way)."""
+    try:
+        inviter = deps.store.get_user(inv.invited_by_user_id)
+        if inviter is not None:
+            mail.send(deps, "invitation_accepted", inviter.email, [], inv=inv, who=user.display_name,
+                      email=user.email, role_label=ROLE_LABELS[inv.role])
+    except Exception:
+        log.exception("could not tell the inviter", extra={"invitation_id": inv.invitation_id})
 
 
 def accept(deps: Deps, principal: Principal, raw_token: str) -> tuple[Invitation, Membership]:

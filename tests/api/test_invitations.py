@@ -350,3 +350,12 @@ def test_an_expired_pending_invitation_is_not_offered_on_me_and_cannot_be_accept
     assert api.get("/me", token=friend).json["pending_invitations"] == []
     r = api.post(f"/me/invitations/{inv['invitation_id']}/accept", token=friend)
     assert r.status_code == 410 and r.json["error"]["code"] == "invitation_expired"
+
+
+def test_the_inviter_is_told_when_the_invitation_is_accepted(api, owner):
+    invite(api, owner)
+    api.post(f"/invitations/{link_for(api, 'friend@example.com')}/activate",
+             {"password": "friend's password", "first_name": "Fran", "last_name": "Friend"})
+    told = api.mails_to("owner@example.com")[0]
+    assert told["subject"] == "Fran Friend accepted your invitation to Family budget"
+    assert "friend@example.com" in told["text"] and "collaborator" in told["text"]
