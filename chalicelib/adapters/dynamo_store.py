@@ -191,16 +191,20 @@ class DynamoStore(DynamoInvitations):
         return [_to_member(i) for i in MemberItem.by_owner.query(
             f"USER#{user_id}", MemberItem.gsi1sk.startswith("ACCOUNT#"))]
 
-    def _page(self, model, pk: str, prefix: str, limit: int, cursor: str | None, newest_first=False):
+    def _page(self, model, pk: str, prefix: str, limit: int, cursor: str | None, newest_first=False,
+              filter_condition=None):
         start = {"pk": {"S": pk}, "sk": {"S": cursors.decode(cursor, prefix)}} if cursor else None
         result = model.query(pk, model.sk.startswith(prefix), limit=limit, last_evaluated_key=start,
-                             scan_index_forward=not newest_first, consistent_read=True, page_size=limit)
+                             scan_index_forward=not newest_first, consistent_read=True, page_size=limit,
+                             filter_condition=filter_condition)
         items = list(result)
         last = result.last_evaluated_key
         return items, (cursors.encode(last["sk"]["S"]) if last else None)
 
-    def list_members(self, account_id: str, limit: int, cursor: str | None) -> Page:
-        items, nxt = self._page(MemberItem, f"ACCOUNT#{account_id}", "MEMBER#", limit, cursor)
+    def list_members(self, account_id: str, limit: int, cursor: str | None, role: str | None = None) -> Page:
+        """A page of members; with `role`, only those (a page may then hold fewer than `limit`)."""
+        items, nxt = self._page(MemberItem, f"ACCOUNT#{account_id}", "MEMBER#", limit, cursor,
+                                filter_condition=(MemberItem.role == role) if role else None)
         return Page([_to_member(i) for i in items], nxt)
 
     # audit -----------------------------------------------------------------------------------

@@ -133,8 +133,9 @@ class MemoryStore(MemoryInvitations):
         more = len(items) > limit
         return Page(copy.deepcopy(page), cursors.encode(key(page[-1])) if more else None)
 
-    def list_members(self, account_id: str, limit: int, cursor: str | None) -> Page:
-        members = sorted((m for (a, _), m in self.members.items() if a == account_id), key=lambda m: m.user_id)
+    def list_members(self, account_id: str, limit: int, cursor: str | None, role: str | None = None) -> Page:
+        members = sorted((m for (a, _), m in self.members.items() if a == account_id and role in (None, m.role)),
+                         key=lambda m: m.user_id)
         return self._page(members, lambda m: f"MEMBER#{m.user_id}", "MEMBER#", limit, cursor)
 
     # audit

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from ..domain.permissions import MEMBER_ROLES
 from .errors import STATUS
 from .http import AUTHENTICATED, LOCAL_ONLY, PUBLIC, ROUTES
 
@@ -15,6 +16,7 @@ _QUERY = {
     "cursor": {"type": "string", "maxLength": 1024},
     "to": {"type": "string", "maxLength": 320},
     "status": {"type": "string"},
+    "role": {"type": "string", "enum": list(MEMBER_ROLES)},
 }
 
 

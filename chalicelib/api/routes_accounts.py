@@ -5,6 +5,7 @@ from chalice import Blueprint
 
 from ..domain import accounts as account_rules
 from ..domain import permissions
+from ..domain.errors import ValidationFailed
 from ..services import accounts, audit
 from . import present, schemas
 from .http import AUTHENTICATED, endpoint
@@ -60,11 +61,14 @@ def check_permission(call):
     return {"action": action, "allowed": accounts.check(call.ctx, action)}
 
 
-@endpoint(bp, "/accounts/{account_id}/members", "GET", permission="members.view", tag="members", query=PAGED,
-          summary="Members of the account with their roles and last login")
+@endpoint(bp, "/accounts/{account_id}/members", "GET", permission="members.view", tag="members",
+          query=("role", *PAGED), summary="Members of the account with their roles and last login (`?role=`)")
 def list_members(call):
     limit, cursor = parse_limit(call.query)
-    page = call.deps.store.list_members(call.ctx.account.account_id, limit, cursor)
+    role = call.query.get("role")
+    if role is not None and role not in permissions.MEMBER_ROLES:
+        raise ValidationFailed(details={"role": "must be one of: " + ", ".join(permissions.MEMBER_ROLES)})
+    page = call.deps.store.list_members(call.ctx.account.account_id, limit, cursor, role)
     users = call.deps.store.get_users([m.user_id for m in page.items])
     items = []
     for m in page.items:

@@ -359,3 +359,14 @@ def test_the_inviter_is_told_when_the_invitation_is_accepted(api, owner):
     told = api.mails_to("owner@example.com")[0]
     assert told["subject"] == "Fran Friend accepted your invitation to Family budget"
     assert "friend@example.com" in told["text"] and "collaborator" in told["text"]
+
+
+def test_your_collaborators_is_the_members_list_filtered_by_role(api, owner):
+    invite(api, owner)
+    api.post(f"/invitations/{link_for(api, 'friend@example.com')}/activate", {"password": "friend's password"})
+    base = f"/accounts/{owner['account_id']}/members"
+    collaborators = api.get(f"{base}?role=collaborator", token=owner["token"]).json["items"]
+    assert [m["email"] for m in collaborators] == ["friend@example.com"]
+    assert [m["email"] for m in api.get(f"{base}?role=owner", token=owner["token"]).json["items"]] == ["owner@example.com"]
+    bad = api.get(f"{base}?role=emperor", token=owner["token"])
+    assert bad.status_code == 400 and "role" in bad.json["error"]["details"]
