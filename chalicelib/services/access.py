@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..domain import permissions
 from ..domain.errors import Forbidden, NotFound
-from ..domain.model import Account, Actor, Membership
+from ..domain.model import Account, Actor, Membership, User
 from . import audit, sessions
 from .deps import Deps
 from .principal import Principal
@@ -19,6 +19,7 @@ class AccessContext:
     principal: Principal
     account: Account
     membership: Membership
+    user: User | None = None  # the caller's profile, read in the same round trip
 
     @property
     def actor(self) -> Actor:
@@ -50,7 +51,7 @@ def authorize(deps: Deps, principal: Principal, account_id: str, any_of: str | f
     if account is None or membership is None:
         log.info("stranger refused", extra={"account_id": account_id, "user_id": principal.user_id})
         raise NotFound()
-    ctx = AccessContext(principal, account, membership)
+    ctx = AccessContext(principal, account, membership, user)
     if not (ctx.permissions & wanted):
         raise deny(deps, ctx, sorted(wanted)[0] if len(wanted) == 1 else "|".join(sorted(wanted)))
     return ctx

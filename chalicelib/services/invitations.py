@@ -49,7 +49,7 @@ def create(deps: Deps, ctx: AccessContext, body: dict) -> Invitation:
     existing_user_id = deps.store.user_id_for_email(email)
     if existing_user_id and deps.store.get_membership(ctx.account.account_id, existing_user_id):
         raise AlreadyMember()
-    inviter = deps.store.get_user(ctx.membership.user_id)
+    inviter = ctx.user or deps.store.get_user(ctx.membership.user_id)
     raw = deps.secrets.token()
     inv = Invitation(
         invitation_id=deps.secrets.new_id("inv"), account_id=ctx.account.account_id, email=email, role=role,
