@@ -21,7 +21,7 @@ def _failed_indexes(exc: TransactWriteError) -> set[int]:
 
 
 class DynamoStore(DynamoInvitations):
-    """Store port on one DynamoDB table. Methods name their conditions; no Scan anywhere."""
+    """Store port on one DynamoDB table. Methods name their conditions; every read is a key lookup or a Query."""
 
     def _transaction(self) -> TransactWrite:
         return TransactWrite(connection=connection())

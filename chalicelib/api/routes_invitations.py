@@ -70,6 +70,11 @@ def _public_view(call, inv) -> dict:
             "existing_user": call.deps.store.user_id_for_email(inv.email) is not None}
 
 
+def _accepted(inv, membership) -> dict:
+    return {"account_id": inv.account_id, "partner_id": inv.partner_id, "role": membership.role,
+            "status": membership.status}
+
+
 @endpoint(bp, "/invitations/{token}", "GET", permission=PUBLIC, tag="invitee",
           summary="What a link invites to, whatever its state (changes nothing)")
 def read_invitation(call):
@@ -79,17 +84,13 @@ def read_invitation(call):
 @endpoint(bp, "/invitations/{token}/accept", "POST", permission=AUTHENTICATED, tag="invitee",
           summary="Accept as the signed-in user whose verified email was invited")
 def accept_invitation(call):
-    inv, membership = invitations.accept(call.deps, call.principal, call.params["token"])
-    return {"account_id": inv.account_id, "partner_id": inv.partner_id, "role": membership.role,
-            "status": membership.status}
+    return _accepted(*invitations.accept(call.deps, call.principal, call.params["token"]))
 
 
 @endpoint(bp, "/me/invitations/{invitation_id}/accept", "POST", permission=AUTHENTICATED, tag="invitee",
           summary="Accept one of /me's pending invitations without the link (the verified email must be the invited one)")
 def accept_my_invitation(call):
-    inv, membership = invitations.accept_mine(call.deps, call.principal, call.params["invitation_id"])
-    return {"account_id": inv.account_id, "partner_id": inv.partner_id, "role": membership.role,
-            "status": membership.status}
+    return _accepted(*invitations.accept_mine(call.deps, call.principal, call.params["invitation_id"]))
 
 
 @endpoint(bp, "/me/invitations/{invitation_id}/decline", "POST", permission=AUTHENTICATED, tag="invitee",

@@ -14,7 +14,7 @@ BATCH = 100
 
 @job("expire-invitations")
 def expire_invitations(deps: Deps, time_budget_seconds: float = 240.0) -> dict:
-    """Query the sparse due index page by page (never a Scan); one failing item does not stop the batch."""
+    """Query the sparse due index page by page (a Query, never a full-table read); one failing item does not stop the batch."""
     started = time.monotonic()
     expired = skipped = failed = 0
     seen: set[str] = set()
