@@ -370,3 +370,17 @@ def test_your_collaborators_is_the_members_list_filtered_by_role(api, owner):
     assert [m["email"] for m in api.get(f"{base}?role=owner", token=owner["token"]).json["items"]] == ["owner@example.com"]
     bad = api.get(f"{base}?role=emperor", token=owner["token"])
     assert bad.status_code == 400 and "role" in bad.json["error"]["details"]
+
+
+def test_user_text_is_escaped_in_the_mail_and_on_the_landing_page(api):
+    evil = '<img src=x onerror="alert(1)">'
+    token = api.signup_verified("mallory@example.com", first=evil, last="M")
+    account = api.post("/accounts", {"name": f"{evil} budget", "type": "personal"}, token=token).json
+    r = api.post(f"/accounts/{account['account_id']}/invitations",
+                 {"email": "friend@example.com", "role": "collaborator", "message": f"hi {evil}"}, token=token)
+    assert r.status_code == 201
+    mail = api.mails_to("friend@example.com")[0]
+    assert evil not in mail["html"] and "&lt;img" in mail["html"]
+    page = api.get(f"/i/{link_for(api, 'friend@example.com')}")
+    assert page.status_code == 200
+    assert evil not in page.body.decode() and "&lt;img" in page.body.decode()
