@@ -1,7 +1,6 @@
 """boto3 clients, built lazily and cached: importing the app stays cheap and tests can swap them."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 
@@ -16,7 +15,3 @@ def client(service: str, region: str, endpoint_url: str | None = None):
 def reset() -> None:
     """Forget cached clients (tests that start a new mock)."""
     client.cache_clear()
-
-
-def endpoint() -> str | None:
-    return os.environ.get("AWS_ENDPOINT_URL") or None

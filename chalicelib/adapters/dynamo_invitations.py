@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
@@ -84,11 +85,20 @@ _CLEAR_INDEXES = (InviteItem.gsi1pk.remove(), InviteItem.gsi1sk.remove(), Invite
 class DynamoInvitations:
     """The invitation half of the Store port."""
 
-    def _slot_error(self, account_id: str) -> Exception:
-        account = self.get_account(account_id)
-        if account is None or account.status != "active":
+    def _error_for(self, failed: Failed, account_id: str) -> Exception:
+        """The domain error a failed invitation write stands for, by the name of its condition."""
+        if "member" in failed.names:
+            return AlreadyMember()
+        if "pending" in failed.names:
+            return InvitationPending()
+        if "slot" in failed.names:
+            account = self.get_account(account_id)  # full, or the account closed meanwhile?
+            if account is None or account.status != "active":
+                return InvalidState("This account is closed.")
+            return AuthorizedUserLimit()
+        if "account" in failed.names:
             return InvalidState("This account is closed.")
-        return AuthorizedUserLimit()
+        return Conflict()
 
     def create_invitation(self, inv: Invitation, event: AuditEvent, existing_user_id: str | None) -> None:
         pk = f"ACCOUNT#{inv.account_id}"
@@ -107,15 +117,7 @@ class DynamoInvitations:
         try:
             tx.commit()
         except Failed as failed:
-            if "member" in failed.names:
-                raise AlreadyMember() from failed
-            if "pending" in failed.names:
-                raise InvitationPending() from failed
-            if "slot" in failed.names:
-                raise self._slot_error(inv.account_id) from failed
-            if "account" in failed.names:
-                raise InvalidState("This account is closed.") from failed
-            raise Conflict() from failed
+            raise self._error_for(failed, inv.account_id) from failed
 
     def get_invitation(self, account_id: str, invitation_id: str) -> Invitation | None:
         try:
@@ -133,7 +135,7 @@ class DynamoInvitations:
         if token.purpose != INVITATION:
             return None
         inv = self.get_invitation(token.account_id, token.invitation_id)
-        if inv is None or inv.token_hash != token_hash:
+        if inv is None or not hmac.compare_digest(inv.token_hash, token_hash):
             return None
         return inv
 
@@ -241,11 +243,7 @@ class DynamoInvitations:
         try:
             tx.commit()
         except Failed as failed:
-            if "pending" in failed.names:
-                raise InvitationPending() from failed
-            if "slot" in failed.names:
-                raise self._slot_error(inv.account_id) from failed
-            raise Conflict() from failed
+            raise self._error_for(failed, inv.account_id) from failed
 
     def remove_member(self, membership: Membership, event: AuditEvent, remaining_owner_ids: list[str] | None,
                       account_version: int) -> None:

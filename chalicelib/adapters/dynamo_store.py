@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from ..domain.errors import Conflict, UserExists
 from ..domain.model import Account, AuditEvent, Membership, OneTimeToken, Page, User
@@ -12,19 +11,13 @@ from . import cursors
 from .dynamo_codec import (_account_item, _audit_item, _member_item, _to_account, _to_event, _to_member,
                            _to_user, _user_key)
 from .dynamo_invitations import DynamoInvitations
-from .dynamo_models import connection
 from .dynamo_models import (AccountItem, AuditItem, EmailItem, Item, MemberItem, RateItem, TokenItem,
                             UserItem)
-
-def _failed_indexes(exc: TransactWriteError) -> set[int]:
-    return {n for n, r in enumerate(exc.cancellation_reasons or []) if r and r.code == "ConditionalCheckFailed"}
+from .transactions import Failed, Transaction
 
 
 class DynamoStore(DynamoInvitations):
     """Store port on one DynamoDB table. Methods name their conditions; every read is a key lookup or a Query."""
-
-    def _transaction(self) -> TransactWrite:
-        return TransactWrite(connection=connection())
 
     # users ---------------------------------------------------------------------------------
     def create_user(self, user: User) -> None:
@@ -33,21 +26,21 @@ class DynamoStore(DynamoInvitations):
                            last_name=user.last_name, phone=user.phone, email_verified=user.email_verified,
                            created_at=user.created_at)
         sentinel = EmailItem(f"EMAIL#{user.email}", "USER", user_id=user.user_id)
+        tx = Transaction()
+        tx.put("profile", profile, condition=UserItem.pk.does_not_exist())
+        tx.put("email", sentinel, condition=EmailItem.pk.does_not_exist())
         try:
-            with self._transaction() as tx:
-                # Puts are sent in call order: [0] profile, [1] email sentinel.
-                tx.save(profile, condition=UserItem.pk.does_not_exist())
-                tx.save(sentinel, condition=EmailItem.pk.does_not_exist())
-        except TransactWriteError as exc:
-            if 1 in _failed_indexes(exc):
-                raise UserExists() from exc
-            raise
+            tx.commit()
+        except Failed as failed:
+            if "email" in failed.names:
+                raise UserExists() from failed
+            raise Conflict() from failed
 
     def delete_user(self, user: User) -> None:
-        with self._transaction() as tx:
-            tx.delete(UserItem(*_user_key(user.user_id)))
-            tx.delete(EmailItem(f"EMAIL#{user.email}", "USER"),
-                      condition=EmailItem.user_id == user.user_id)
+        tx = Transaction()
+        tx.delete("profile", UserItem(*_user_key(user.user_id)))
+        tx.delete("email", EmailItem(f"EMAIL#{user.email}", "USER"), condition=EmailItem.user_id == user.user_id)
+        tx.commit()
 
     def get_user(self, user_id: str) -> User | None:
         try:
@@ -121,10 +114,14 @@ class DynamoStore(DynamoInvitations):
 
     # accounts and memberships --------------------------------------------------------------
     def create_account(self, account: Account, owner: Membership, event: AuditEvent) -> None:
-        with self._transaction() as tx:
-            tx.save(_account_item(account), condition=AccountItem.pk.does_not_exist())
-            tx.save(_member_item(owner), condition=MemberItem.pk.does_not_exist())
-            tx.save(_audit_item(event))
+        tx = Transaction()
+        tx.put("account", _account_item(account), condition=AccountItem.pk.does_not_exist())
+        tx.put("owner", _member_item(owner), condition=MemberItem.pk.does_not_exist())
+        tx.put("audit", _audit_item(event))
+        try:
+            tx.commit()
+        except Failed as failed:
+            raise Conflict() from failed
 
     def get_account(self, account_id: str) -> Account | None:
         try:
@@ -136,50 +133,37 @@ class DynamoStore(DynamoInvitations):
         keys = [(f"ACCOUNT#{a}", "ACCOUNT") for a in dict.fromkeys(account_ids)]
         return {i.account_id: _to_account(i) for i in AccountItem.batch_get(keys)} if keys else {}
 
-    def get_access(self, account_id: str, user_id: str) -> tuple[Account | None, Membership | None]:
-        account = membership = None
-        for item in Item.batch_get([(f"ACCOUNT#{account_id}", "ACCOUNT"), (f"ACCOUNT#{account_id}", f"MEMBER#{user_id}")],
-                                   consistent_read=True):
-            if isinstance(item, AccountItem):
-                account = _to_account(item)
-            elif isinstance(item, MemberItem):
-                membership = _to_member(item)
-        return account, membership
-
     def update_account(self, account: Account, changes: dict, event: AuditEvent,
                        profile: tuple[str, dict] | None = None) -> Account:
         """Optimistic: the write holds only if nobody changed the account since it was read."""
-        fields = {k: v for k, v in changes.items()}
-        actions = [getattr(AccountItem, k).set(v) for k, v in fields.items()]
+        actions = [getattr(AccountItem, k).set(v) for k, v in changes.items()]
         actions.append(AccountItem.version.set(account.version + 1))
+        tx = Transaction()
+        if profile:
+            tx.update("profile", UserItem(*_user_key(profile[0])), _profile_actions(profile[1]),
+                      condition=UserItem.pk.exists())
+        tx.update("account", AccountItem(f"ACCOUNT#{account.account_id}", "ACCOUNT"), actions,
+                  condition=(AccountItem.version == account.version) & (AccountItem.status == "active"))
+        tx.put("audit", _audit_item(event))
         try:
-            with self._transaction() as tx:
-                if profile:
-                    tx.update(UserItem(*_user_key(profile[0])), actions=_profile_actions(profile[1]),
-                              condition=UserItem.pk.exists())
-                tx.update(AccountItem(f"ACCOUNT#{account.account_id}", "ACCOUNT"), actions=actions,
-                          condition=(AccountItem.version == account.version) & (AccountItem.status == "active"))
-                tx.save(_audit_item(event))
-        except TransactWriteError as exc:
-            if _failed_indexes(exc):
-                raise Conflict() from exc
-            raise
-        for key, value in fields.items():
+            tx.commit()
+        except Failed as failed:
+            raise Conflict() from failed
+        for key, value in changes.items():
             setattr(account, key, value)
         account.version += 1
         return account
 
     def close_account(self, account: Account, event: AuditEvent) -> None:
+        tx = Transaction()
+        tx.update("account", AccountItem(f"ACCOUNT#{account.account_id}", "ACCOUNT"),
+                  [AccountItem.status.set("closed"), AccountItem.version.add(1)],
+                  condition=AccountItem.status == "active")
+        tx.put("audit", _audit_item(event))
         try:
-            with self._transaction() as tx:
-                tx.update(AccountItem(f"ACCOUNT#{account.account_id}", "ACCOUNT"),
-                          actions=[AccountItem.status.set("closed"), AccountItem.version.add(1)],
-                          condition=AccountItem.status == "active")
-                tx.save(_audit_item(event))
-        except TransactWriteError as exc:
-            if _failed_indexes(exc):
-                raise Conflict() from exc
-            raise
+            tx.commit()
+        except Failed as failed:
+            raise Conflict() from failed
 
     def get_membership(self, account_id: str, user_id: str) -> Membership | None:
         try:
@@ -228,11 +212,6 @@ class DynamoStore(DynamoInvitations):
         by_key = {self._rate_key(k, window_start): k for k in keys}
         return {by_key[(i.pk, i.sk)]: int(i.hits) for i in RateItem.batch_get(list(by_key), consistent_read=True)}
 
-    def hits(self, key: str, window_start: datetime) -> int:
-        try:
-            return int(RateItem.get(*self._rate_key(key, window_start), consistent_read=True).hits)
-        except DoesNotExist:
-            return 0
 
 
 def _profile_actions(changes: dict) -> list:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hmac
 from datetime import datetime
 
 from ..domain.errors import AlreadyMember, AuthorizedUserLimit, Conflict, InvalidState, InvitationPending
@@ -47,7 +48,7 @@ class MemoryInvitations:
     def invitation_for_token(self, token_hash: str) -> Invitation | None:
         key = self.invitation_tokens.get(token_hash)
         inv = self.invitations.get(key) if key else None
-        if inv is None or inv.token_hash != token_hash:
+        if inv is None or not hmac.compare_digest(inv.token_hash, token_hash):
             return None
         return copy.deepcopy(inv)
 

@@ -92,9 +92,6 @@ class MemoryStore(MemoryInvitations):
     def get_accounts(self, account_ids: list[str]) -> dict[str, Account]:
         return {a: copy.deepcopy(self.accounts[a]) for a in account_ids if a in self.accounts}
 
-    def get_access(self, account_id: str, user_id: str):
-        return self.get_account(account_id), self.get_membership(account_id, user_id)
-
     def update_account(self, account: Account, changes: dict, event: AuditEvent, profile=None) -> Account:
         with self._lock:
             current = self.accounts.get(account.account_id)
@@ -157,5 +154,3 @@ class MemoryStore(MemoryInvitations):
     def hits_many(self, keys: list[str], window_start: datetime) -> dict[str, int]:
         return {k: self.rates[(k, window_start)] for k in keys if (k, window_start) in self.rates}
 
-    def hits(self, key: str, window_start: datetime) -> int:
-        return self.rates.get((key, window_start), 0)

@@ -79,9 +79,8 @@ def bearer_token(request) -> str:
     return token.strip()
 
 
-def authenticate(request) -> Principal:
-    source_ip = (request.context or {}).get("identity", {}).get("sourceIp")
-    return container.verifier().verify(bearer_token(request), source_ip)
+def authenticate(call: Call) -> Principal:
+    return container.verifier().verify(bearer_token(call.request), call.source_ip)
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -110,7 +109,7 @@ def endpoint(bp, path: str, method: str, *, permission: str | frozenset, summary
                     return errors.error_response("unsupported_media_type",
                                                  f"Send the body as {content_types[0]}.")
                 if permission not in (PUBLIC, LOCAL_ONLY):
-                    call.principal = authenticate(request)
+                    call.principal = authenticate(call)
                 if permission not in (PUBLIC, LOCAL_ONLY, AUTHENTICATED):
                     call.ctx = access.authorize(call.deps, call.principal, params["account_id"], permission)
                 if body is not None:

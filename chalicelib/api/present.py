@@ -30,6 +30,13 @@ def account(a: Account, owners: list[User], membership: Membership, permissions:
     }
 
 
+def member(m: Membership, u: User | None) -> dict:
+    """A member as the members list shows it; names and last login come from the profile."""
+    return {"user_id": m.user_id, "email": m.email, "first_name": u.first_name if u else "",
+            "last_name": u.last_name if u else "", "role": m.role, "status": m.status,
+            "joined_at": ts(m.joined_at), "last_login_at": ts(u.last_login_at) if u else None}
+
+
 def audit_event(e: AuditEvent) -> dict:
     actor = e.actor.as_dict()
     data = {"event_id": e.event_id, "at": ts(e.at), "action": e.action, "actor": actor,

@@ -70,13 +70,7 @@ def list_members(call):
         raise ValidationFailed(details={"role": "must be one of: " + ", ".join(permissions.MEMBER_ROLES)})
     page = call.deps.store.list_members(call.ctx.account.account_id, limit, cursor, role)
     users = call.deps.store.get_users([m.user_id for m in page.items])
-    items = []
-    for m in page.items:
-        u = users.get(m.user_id)
-        items.append({"user_id": m.user_id, "email": m.email, "first_name": u.first_name if u else "",
-                      "last_name": u.last_name if u else "", "role": m.role, "status": m.status,
-                      "joined_at": present.ts(m.joined_at), "last_login_at": present.ts(u.last_login_at) if u else None})
-    return {"items": items, "next_cursor": page.next_cursor}
+    return {"items": [present.member(m, users.get(m.user_id)) for m in page.items], "next_cursor": page.next_cursor}
 
 
 @endpoint(bp, "/accounts/{account_id}/audit", "GET", permission="audit.view", tag="audit", query=PAGED,

@@ -1,7 +1,7 @@
 """Rules about accounts: which permission each editable field group needs, and closing."""
 from __future__ import annotations
 
-from .errors import Forbidden, InvalidState
+from .errors import InvalidState
 from .model import Account
 from .permissions import can
 
@@ -27,13 +27,3 @@ def require_open(account: Account) -> None:
     """A closed account accepts no more changes."""
     if account.status == "closed":
         raise InvalidState("This account is closed.")
-
-
-def require_field_groups(role: str, status: str, groups: list[str]) -> None:
-    """Raise Forbidden naming every group the member may not change; nothing is written."""
-    denied = denied_field_groups(role, status, groups)
-    if denied:
-        raise Forbidden(
-            "You do not have permission to change: " + ", ".join(sorted(denied)) + ".",
-            details={"denied_fields": sorted(denied)},
-        )

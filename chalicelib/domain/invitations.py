@@ -1,6 +1,7 @@
 """Invitations: who may invite whom, the state machine, and expiry decided from `expires_at`."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -94,8 +95,7 @@ def cooldown_left(invitation: Invitation, now: datetime) -> int:
     """Seconds until the next send is allowed (0 when it is)."""
     if invitation.last_sent_at is None:
         return 0
-    left = (invitation.last_sent_at + RESEND_COOLDOWN - now).total_seconds()
-    return max(0, int(left) + (1 if left % 1 else 0))
+    return max(0, math.ceil((invitation.last_sent_at + RESEND_COOLDOWN - now).total_seconds()))
 
 
 def member_status_for(role: str) -> str:

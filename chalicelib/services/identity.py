@@ -23,24 +23,21 @@ _LOGIN_WINDOW = 15 * 60
 def signup(deps: Deps, email: str, password: str, first_name: str, last_name: str) -> None:
     """Create an unverified user and mail a verification link; the same outcome for a taken email."""
     email = normalize_email(email)
-    existing = deps.store.user_id_for_email(email)
-    if existing is None:
-        user = User(user_id=deps.secrets.new_id("usr"), email=email, first_name=first_name,
-                    last_name=last_name, created_at=deps.clock.now())
-        try:
-            deps.store.create_user(user)
-        except UserExists:
-            existing = deps.store.user_id_for_email(email)
-        else:
-            try:
-                deps.identity.create_user(user.user_id, email, password, email_verified=False)
-            except Exception:
-                deps.store.delete_user(user)  # no half-created user: the email stays free
-                raise
-            _mail_verification(deps, user)
-            return
-    if existing is not None:
-        _mail_to_existing(deps, existing)
+    user = User(user_id=deps.secrets.new_id("usr"), email=email, first_name=first_name, last_name=last_name,
+                created_at=deps.clock.now())
+    try:
+        deps.store.create_user(user)  # the email sentinel in the same transaction keeps emails unique
+    except UserExists:
+        existing = deps.store.user_id_for_email(email)
+        if existing is not None:
+            _mail_to_existing(deps, existing)
+        return
+    try:
+        deps.identity.create_user(user.user_id, email, password, email_verified=False)
+    except Exception:
+        deps.store.delete_user(user)  # no half-created user: the email stays free
+        raise
+    _mail_verification(deps, user)
 
 
 def _within_mail_budget(deps: Deps, email: str) -> bool:

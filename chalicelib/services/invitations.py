@@ -1,14 +1,15 @@
 """Invitations, inviter side and invitee side. Each state change is one conditional transaction."""
 from __future__ import annotations
 
+import hmac
 import logging
 from datetime import timedelta
 
 from ..domain import invitations as rules
 from ..domain.accounts import require_open
 from ..domain.emails import normalize_email
-from ..domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, EmailMismatch, EmailNotVerified,
-                             Forbidden, InvalidState, NotFound, RateLimited, UserExists)
+from ..domain.errors import (AuthorizedUserLimit, Conflict, EmailMismatch, EmailNotVerified,
+                             Forbidden, InvalidState, NotFound, RateLimited)
 from ..domain.invitations import Invitation
 from ..domain.model import Actor, Membership, User
 from ..domain.permissions import INVITE_PERMISSION
@@ -46,9 +47,8 @@ def create(deps: Deps, ctx: AccessContext, body: dict) -> Invitation:
     expires_at = rules.expiry(now, body.get("expires_in_days"))
     ratelimit.consume(deps, f"invite:user:{ctx.membership.user_id}", INVITES_PER_INVITER_PER_DAY, 86400)
     ratelimit.consume(deps, f"invite:account:{ctx.account.account_id}", INVITES_PER_ACCOUNT_PER_DAY, 86400)
+    # A member already? The transaction checks it (condition `member`); no read needed first.
     existing_user_id = deps.store.user_id_for_email(email)
-    if existing_user_id and deps.store.get_membership(ctx.account.account_id, existing_user_id):
-        raise AlreadyMember()
     inviter = ctx.user or deps.store.get_user(ctx.membership.user_id)
     raw = deps.secrets.token()
     inv = Invitation(
@@ -158,7 +158,7 @@ def lookup(deps: Deps, raw_token: str, source_ip: str | None) -> Invitation:
 
 def _raise_current_state(deps: Deps, inv: Invitation) -> None:
     fresh = deps.store.get_invitation(inv.account_id, inv.invitation_id)
-    if fresh is None or fresh.token_hash != inv.token_hash:
+    if fresh is None or not hmac.compare_digest(fresh.token_hash, inv.token_hash):
         raise NotFound("This invitation link is not valid. Ask for a new invitation.")
     rules.require_usable(fresh, deps.clock.now())
 
@@ -203,9 +203,7 @@ def accept(deps: Deps, principal: Principal, raw_token: str) -> tuple[Invitation
         raise EmailMismatch()
     if not user.email_verified:
         raise EmailNotVerified()
-    if deps.store.get_membership(inv.account_id, user.user_id):
-        raise AlreadyMember()
-    return inv, _join(deps, inv, user)
+    return inv, _join(deps, inv, user)  # 409 already_member comes from the transaction
 
 
 def _mine(deps: Deps, principal: Principal, invitation_id: str) -> tuple[Invitation, User]:
@@ -225,8 +223,6 @@ def accept_mine(deps: Deps, principal: Principal, invitation_id: str) -> tuple[I
     """Accept from inside the app: a verified email equal to the invited one proves the mailbox as the link does."""
     inv, user = _mine(deps, principal, invitation_id)
     rules.require_usable(inv, deps.clock.now())
-    if deps.store.get_membership(inv.account_id, user.user_id):
-        raise AlreadyMember()
     return inv, _join(deps, inv, user)
 
 
@@ -258,12 +254,10 @@ def activate(deps: Deps, raw_token: str, password: str, first_name: str | None, 
     """A new person from the link: user created with the email verified, invitation accepted, signed in."""
     inv = lookup(deps, raw_token, source_ip)
     rules.require_usable(inv, deps.clock.now())
-    if deps.store.user_id_for_email(inv.email):
-        raise UserExists()
     user = User(user_id=deps.secrets.new_id("usr"), email=inv.email,
                 first_name=first_name or inv.first_name or "", last_name=last_name or inv.last_name or "",
                 created_at=deps.clock.now(), email_verified=True)
-    deps.store.create_user(user)
+    deps.store.create_user(user)  # 409 user_exists when the email already has a user: nothing is created
     try:
         deps.identity.create_user(user.user_id, user.email, password, email_verified=True)
         try:

@@ -37,6 +37,5 @@ def hit(deps: Deps, key: str, limit: int, seconds: int) -> bool:
 
 def consume(deps: Deps, key: str, limit: int, seconds: int) -> None:
     """Count one attempt and raise RateLimited once the window's limit is passed."""
-    start, retry_after = _window(deps, seconds)
-    if deps.store.count_hit(key, start, start + timedelta(seconds=seconds * 2)) > limit:
-        raise RateLimited(retry_after)
+    if not hit(deps, key, limit, seconds):
+        raise RateLimited(_window(deps, seconds)[1])

@@ -56,6 +56,19 @@ def deps(moto_server, monkeypatch):
     dynamo_models.bind("latchkey-local", "us-east-1", None)
 
 
+def _race(action, threads: int) -> list[str]:
+    """Run `action(n)` on `threads` threads at once; "ok" or the domain error's code for each."""
+    def attempt(n):
+        try:
+            action(n)
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(attempt, range(threads)))
+
+
 def _user(deps, email):
     user = User(deps.secrets.new_id("usr"), email, "F", "L", datetime.now(timezone.utc), email_verified=True)
     deps.store.create_user(user)
@@ -70,15 +83,7 @@ def test_twenty_concurrent_accepts_of_one_link_make_exactly_one_membership(deps)
     invitations.create(deps, ctx, {"email": friend.email, "role": "collaborator"})
     token = deps.mailer.sent[-1].links[0].rsplit("/", 1)[1]
 
-    def accept(_):
-        try:
-            invitations.accept(deps, Principal(friend.user_id, "127.0.0.1"), token)
-            return "ok"
-        except DomainError as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        outcomes = list(pool.map(accept, range(20)))
+    outcomes = _race(lambda _: invitations.accept(deps, Principal(friend.user_id, "127.0.0.1"), token), 20)
 
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {"invitation_accepted", "already_member"}
@@ -88,7 +93,7 @@ def test_twenty_concurrent_accepts_of_one_link_make_exactly_one_membership(deps)
     assert len(accepted) == 1
 
 
-def test_the_sweep_racing_accepts_leaves_one_consistent_outcome(deps):
+def test_ten_concurrent_expiries_of_one_invitation_leave_one_outcome(deps):
     owner = _user(deps, "owner2@example.com")
     account, _, _ = accounts.create(deps, Principal(owner.user_id), "Shop", "personal")
     ctx = authorize(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
@@ -116,15 +121,8 @@ def test_concurrent_authorized_user_invitations_never_exceed_two(deps):
     account, _, _ = accounts.create(deps, Principal(owner.user_id), "Bakery", "business")
     ctx = authorize(deps, Principal(owner.user_id), account.account_id, "authorized_users.add")
 
-    def invite(n):
-        try:
-            invitations.create(deps, ctx, {"email": f"au{n}@example.com", "role": "authorized_user"})
-            return "ok"
-        except DomainError as exc:
-            return exc.code
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        outcomes = list(pool.map(invite, range(8)))
+    outcomes = _race(lambda n: invitations.create(
+        deps, ctx, {"email": f"au{n}@example.com", "role": "authorized_user"}), 8)
     assert outcomes.count("ok") == 2
     assert set(outcomes) - {"ok"} == {"authorized_user_limit"}
     assert deps.store.get_account(account.account_id).authorized_user_slots == 2
