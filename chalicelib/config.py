@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import hashlib
 from dataclasses import dataclass
 
 from .domain.emails import normalize_email
@@ -21,6 +22,8 @@ class Config:
     ses_configuration_set: str | None
     public_base_url: str
     reviewer_emails: frozenset[str]
+    cursor_secret: bytes
+    log_level: str
 
     @property
     def is_local(self) -> bool:
@@ -48,4 +51,16 @@ def load(env: dict | None = None) -> Config:
         public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         reviewer_emails=frozenset(normalize_email(e) for e in env.get("PLATFORM_REVIEWER_EMAILS", "").split(",")
                                   if e.strip()),
+        cursor_secret=_cursor_secret(env),
+        log_level=env.get("LOG_LEVEL") or "INFO",
     )
+
+
+def _cursor_secret(env) -> bytes:
+    """The key list cursors are signed with. Deployed stages set CURSOR_SECRET; without it a key is
+    derived from the stack's names, stable across containers but not secret."""
+    given = env.get("CURSOR_SECRET")
+    if given:
+        return given.encode()
+    seed = "|".join((env.get("TABLE_NAME", ""), env.get("USER_POOL_ID", ""), env.get("USER_POOL_CLIENT_ID", "")))
+    return hashlib.sha256(b"latchkey-cursors|" + seed.encode()).digest()

@@ -39,25 +39,35 @@ def verifier():
         return _state["verifier"]
 
 
+def warm() -> None:
+    """Lambda's init phase: build the services and the one DynamoDB client before the first request."""
+    from .adapters.dynamo import connection
+
+    deps()
+    connection.warm()
+
+
 def _build(cfg: config_module.Config):
-    from .adapters import dynamo_models
+    from . import logs
     from .adapters.cognito import CognitoIdentity
-    from .adapters.dynamo_store import DynamoStore
+    from .adapters.dynamo import connection
+    from .adapters.dynamo.store import Store
     from .adapters.ses_mailer import RecordingMailer, SesMailer
     from .services.deps import Deps, Settings
 
-    dynamo_models.bind(cfg.table_name, cfg.region, cfg.endpoint_url)
+    logs.configure(cfg.log_level)
+    connection.bind(cfg.table_name, cfg.region, cfg.endpoint_url)
     mailer = SesMailer(partial(aws.client, "sesv2", cfg.region, cfg.endpoint_url), cfg.mail_from,
                        cfg.ses_configuration_set)
     if cfg.is_local:
-        from .adapters.outbox import DynamoOutbox
+        from .adapters.dynamo.outbox import DynamoOutbox
 
-        mailer = RecordingMailer(mailer, DynamoOutbox(clock))
-    settings = Settings(public_base_url=cfg.public_base_url, stage=cfg.stage, reviewer_emails=cfg.reviewer_emails)
+        mailer = RecordingMailer(mailer, DynamoOutbox())
+    settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails)
     identity = CognitoIdentity(partial(aws.client, "cognito-idp", cfg.region, cfg.endpoint_url),
                                cfg.user_pool_id, cfg.user_pool_client_id)
-    return Deps(store=DynamoStore(), identity=identity, mailer=mailer, clock=clock, secrets=SystemSecrets(),
-                settings=settings)
+    return Deps(store=Store(cfg.cursor_secret), identity=identity, mailer=mailer, clock=clock,
+                secrets=SystemSecrets(), settings=settings)
 
 
 def reset() -> None:

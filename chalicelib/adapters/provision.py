@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
-from . import dynamo_models
+from .dynamo import connection
 
 
 def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | None = None,
@@ -14,7 +14,7 @@ def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | 
     """Create table, user pool and app client, and verify the sender; returns the environment the app needs."""
     import boto3
 
-    dynamo_models.create_table(table_name, region, endpoint_url)
+    connection.create_table(table_name, region, endpoint_url)
     idp = boto3.client("cognito-idp", region_name=region, endpoint_url=endpoint_url)
     pool = idp.create_user_pool(
         PoolName=pool_name,

@@ -1,7 +1,8 @@
-"""The `endpoint` decorator: every route declares who may call it, and gets the checks in the contract's order.
+"""The `endpoint` decorator: every route declares its scope and DynamoDB budget, and gets the checks in the
+contract's order.
 
-Order: authenticate (401) -> authorize (404 stranger, 403 member) -> validate the body (400) -> the service.
-Chalice does not pass view exceptions to middleware, so errors are mapped here.
+Order: authenticate (401) -> authorize by scope (404 stranger, 403 member) -> validate the body (400) ->
+the service. Chalice does not pass view exceptions to middleware, so errors are mapped here.
 """
 from __future__ import annotations
 
@@ -12,26 +13,24 @@ from typing import Any, Callable
 
 from chalice import Response
 
-from .. import container
+from .. import container, logs
 from ..domain.errors import DomainError, Unauthenticated
+from ..domain.scopes import AUTHENTICATED, LOCAL_ONLY, PUBLIC, REVIEWER, Scope  # noqa: F401 (re-exported)
 from ..services import access
 from ..services.principal import Principal
 from . import errors, validation
+from .budgets import Budget
 
-log = logging.getLogger("latchkey.api")
-
-# Permission declarations that are not account actions.
-PUBLIC = "public"  # anyone, no token
-AUTHENTICATED = "authenticated"  # any signed-in user, no account involved
-LOCAL_ONLY = "local_only"  # local stage tooling
+log = logging.getLogger("chalicelib.api")
 
 
 @dataclass
 class RouteSpec:
     method: str
     path: str
-    permission: str | frozenset
+    scope: Scope
     summary: str
+    budget: Budget
     body: dict | None = None
     status: int = 200
     tag: str = "misc"
@@ -45,17 +44,18 @@ ROUTES: list[RouteSpec] = []
 # Chalice refuses content types a route does not list with its own 415 body; routes list these common ones
 # so that the refusal comes from here, in the contract's error envelope.
 _ACCEPTED_BY_CHALICE = ["application/json", "application/x-www-form-urlencoded", "text/plain", "text/html",
-                        "text/xml", "application/xml", "text/csv", "application/javascript"]
+                        "text/xml", "application/xml", "text/csv", "application/javascript", "multipart/form-data",
+                        "application/octet-stream"]
 
 
 @dataclass
 class Call:
-    """What a view gets: the verified caller, the access context, the checked body and the parameters."""
+    """What a view gets: the verified caller, the access context of its scope, the checked body, the parameters."""
 
     request: Any
     params: dict
     principal: Principal | None = None
-    ctx: access.AccessContext | None = None
+    ctx: Any = None  # access.UserAccess | AccountAccess | PartnerAccess, by the route's scope
     body: dict = field(default_factory=dict)
 
     @property
@@ -88,11 +88,16 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
                     headers={"Content-Type": "application/json", **errors.SECURITY_HEADERS, **(headers or {})})
 
 
-def endpoint(bp, path: str, method: str, *, permission: str | frozenset, summary: str, body: dict | None = None,
+def _request_id(bp, request) -> str | None:
+    context = getattr(bp, "lambda_context", None)
+    return getattr(context, "aws_request_id", None) or (request.context or {}).get("requestId")
+
+
+def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: Budget, body: dict | None = None,
              status: int = 200, tag: str = "misc", query: tuple = (), produces: str = "application/json",
              content_types: tuple = ("application/json",)) -> Callable:
-    """Register a Chalice route with its declared permission (the route-inventory test reads ROUTES)."""
-    spec = RouteSpec(method, path, permission, summary, body, status, tag, query, produces, content_types)
+    """Register a Chalice route with its scope and budget (the route-inventory and budget tests read ROUTES)."""
+    spec = RouteSpec(method, path, scope, summary, budget, body, status, tag, query, produces, content_types)
     ROUTES.append(spec)
 
     def wrap(fn: Callable) -> Callable:
@@ -100,18 +105,17 @@ def endpoint(bp, path: str, method: str, *, permission: str | frozenset, summary
         @functools.wraps(fn)
         def view(**params):
             request = bp.current_request
+            logs.start_request(_request_id(bp, request))
             try:
-                if permission == LOCAL_ONLY and not container.config().is_local:
+                if scope == LOCAL_ONLY and not container.config().is_local:
                     return errors.error_response("not_found", "Not found.")
                 call = Call(request=request, params=params)
                 media = ((request.headers or {}).get("content-type") or content_types[0]).split(";")[0].strip().lower()
                 if request.raw_body and media not in content_types:
-                    return errors.error_response("unsupported_media_type",
-                                                 f"Send the body as {content_types[0]}.")
-                if permission not in (PUBLIC, LOCAL_ONLY):
+                    return errors.error_response("unsupported_media_type", f"Send the body as {content_types[0]}.")
+                if scope.needs_token:
                     call.principal = authenticate(call)
-                if permission not in (PUBLIC, LOCAL_ONLY, AUTHENTICATED):
-                    call.ctx = access.authorize(call.deps, call.principal, params["account_id"], permission)
+                call.ctx = access.authorize(call.deps, scope, call.principal, params)
                 if body is not None:
                     raw = validation.parse_json(request.raw_body) if "json" in content_types[0] else {}
                     call.body = validation.validate(raw, body)

@@ -5,7 +5,7 @@ import re
 
 from ..domain.permissions import MEMBER_ROLES
 from .errors import STATUS
-from .http import AUTHENTICATED, LOCAL_ONLY, PUBLIC, ROUTES
+from .http import ROUTES
 
 ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
@@ -33,19 +33,24 @@ def _operation(spec) -> dict:
         ok = {"description": "Success", "content": {spec.produces: {"schema": {"type": "string"}}}}
     responses = {str(spec.status): ok}
     codes = {400} if spec.body is not None or spec.query else set()
-    if spec.permission not in (PUBLIC, LOCAL_ONLY):
+    kind = spec.scope.kind
+    if spec.scope.needs_token:
         codes.add(401)
-    if spec.permission not in (PUBLIC, LOCAL_ONLY, AUTHENTICATED):
+    if kind in ("account", "partner"):
         codes |= {403, 404}
-    if spec.permission == LOCAL_ONLY:
+    if kind == "reviewer":
+        codes.add(403)
+    if kind == "local_only":
         codes.add(404)
     for code in sorted(codes):
         responses[str(code)] = {"description": next(k for k, v in STATUS.items() if v == code),
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     op = {"operationId": f"{spec.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', spec.path.lower()).strip('_')}",
           "summary": spec.summary, "tags": [spec.tag], "parameters": params, "responses": responses,
-          "x-permission": sorted(spec.permission) if isinstance(spec.permission, frozenset) else spec.permission}
-    if spec.permission not in (PUBLIC, LOCAL_ONLY):
+          "x-scope": spec.scope.kind, "x-dynamodb-budget": str(spec.budget)}
+    if spec.scope.actions:
+        op["x-permissions"] = sorted(spec.scope.actions)
+    if spec.scope.needs_token:
         op["security"] = [{"bearer": []}]
     if spec.body is not None:
         media = spec.content_types[0]

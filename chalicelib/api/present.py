@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..domain.model import Account, AuditEvent, Membership, User
+from ..domain.model import Account, AuditEvent, Membership, Partner, StaffMember, User
 
 
 def ts(value: datetime | None) -> str | None:
@@ -16,18 +16,26 @@ def user(u: User) -> dict:
             "last_login_at": ts(u.last_login_at)}
 
 
-def owner(u: User) -> dict:
-    return {"user_id": u.user_id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
-            "phone": u.phone}
+def owner(u: User, details: bool) -> dict:
+    """An owner as the account shows them; their phone only to callers who may see the account's details."""
+    data = {"user_id": u.user_id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name}
+    if details:
+        data["phone"] = u.phone
+    return data
 
 
 def account(a: Account, owners: list[User], membership: Membership, permissions: frozenset[str]) -> dict:
-    return {
+    """The account; contact and business details only with `settings.details.view` (PERMISSIONS.md)."""
+    details = "settings.details.view" in permissions
+    data = {
         "account_id": a.account_id, "name": a.name, "type": a.type, "plan": a.plan, "status": a.status,
-        "owners": [owner(u) for u in owners], "partner_id": a.partner_id,
-        "business_info": a.business_info, "logo_url": a.logo_url, "created_at": ts(a.created_at),
+        "owners": [owner(u, details) for u in owners], "partner_id": a.partner_id,
+        "logo_url": a.logo_url, "created_at": ts(a.created_at),
         "my_role": membership.role, "my_status": membership.status, "my_permissions": sorted(permissions),
     }
+    if details:
+        data["business_info"] = a.business_info
+    return data
 
 
 def member(m: Membership, u: User | None) -> dict:
@@ -35,6 +43,19 @@ def member(m: Membership, u: User | None) -> dict:
     return {"user_id": m.user_id, "email": m.email, "first_name": u.first_name if u else "",
             "last_name": u.last_name if u else "", "role": m.role, "status": m.status,
             "joined_at": ts(m.joined_at), "last_login_at": ts(u.last_login_at) if u else None}
+
+
+def partner(p: Partner, staff: StaffMember | None = None, permissions: list[str] | None = None) -> dict:
+    data = {"partner_id": p.partner_id, "name": p.name, "created_at": ts(p.created_at)}
+    if staff is not None:
+        data["my_role"] = staff.role
+        data["my_permissions"] = permissions or []
+    return data
+
+
+def staff_member(s: StaffMember, u: User | None) -> dict:
+    return {"user_id": s.user_id, "email": s.email, "first_name": u.first_name if u else "",
+            "last_name": u.last_name if u else "", "role": s.role, "joined_at": ts(s.joined_at)}
 
 
 def audit_event(e: AuditEvent) -> dict:
@@ -56,3 +77,7 @@ def invitation(i, now) -> dict:
         "expires_at": ts(i.expires_at), "responded_at": ts(i.responded_at), "form_id": i.form_id,
         "message": i.message,
     }
+
+
+def page(items: list, next_cursor: str | None) -> dict:
+    return {"items": items, "next_cursor": next_cursor}

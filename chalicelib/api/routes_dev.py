@@ -6,8 +6,10 @@ from chalice import Blueprint
 from .. import container
 from ..domain.emails import normalize_email
 from ..domain.errors import NotFound
-from ..services import jobs, sweep  # noqa: F401  (sweep registers its job)
-from . import present, schemas
+from ..services import jobs
+from ..services.invitations import expiry  # noqa: F401  (registers the expiry sweep as a job)
+from . import budgets, present, schemas
+from .budgets import Budget
 from .http import LOCAL_ONLY, endpoint
 from .pages import page
 
@@ -15,37 +17,38 @@ bp = Blueprint(__name__)
 
 
 def _outbox(call) -> list[dict]:
-    from ..adapters.outbox import DynamoOutbox
+    from ..adapters.dynamo.outbox import DynamoOutbox
 
     to = call.query.get("to")
     container.deps()  # binds the table
-    return DynamoOutbox(container.clock).list(normalize_email(to) if to else None)
+    return DynamoOutbox().list(normalize_email(to) if to else None)
 
 
-@endpoint(bp, "/_dev/outbox", "GET", permission=LOCAL_ONLY, tag="local", query=("to",),
+@endpoint(bp, "/_dev/outbox", "GET", scope=LOCAL_ONLY, budget=Budget(queries=1), tag="local", query=("to",),
           summary="Mail sent by the local stack, newest first")
 def outbox(call):
     return {"items": _outbox(call)}
 
 
-@endpoint(bp, "/_dev/mail", "GET", permission=LOCAL_ONLY, tag="local", query=("to",), produces="text/html",
+@endpoint(bp, "/_dev/mail", "GET", scope=LOCAL_ONLY, budget=Budget(queries=1), tag="local", query=("to",), produces="text/html",
           summary="A page listing the local mail with clickable links")
 def mail_page(call):
     return page("dev_mail", mails=_outbox(call), to=call.query.get("to"))
 
 
-@endpoint(bp, "/_dev/clock", "POST", permission=LOCAL_ONLY, body=schemas.CLOCK, tag="local",
+@endpoint(bp, "/_dev/clock", "POST", scope=LOCAL_ONLY, budget=budgets.NONE, body=schemas.CLOCK, tag="local",
           summary="Move the business clock forward")
 def advance_clock(call):
     return {"now": present.ts(container.clock.advance(call.body["advance_seconds"]))}
 
 
-@endpoint(bp, "/_dev/clock", "DELETE", permission=LOCAL_ONLY, tag="local", summary="Back to real time")
+@endpoint(bp, "/_dev/clock", "DELETE", scope=LOCAL_ONLY, budget=budgets.NONE, tag="local", summary="Back to real time")
 def reset_clock(call):
     return {"now": present.ts(container.clock.reset())}
 
 
-@endpoint(bp, "/_dev/jobs/{name}", "POST", permission=LOCAL_ONLY, tag="local",
+@endpoint(bp, "/_dev/jobs/{name}", "POST", scope=LOCAL_ONLY,
+          budget=Budget(queries=4, transactions=100, note="a job's work grows with what is due; Lambda runs it on a schedule"), tag="local",
           summary="Run a scheduled job now (e.g. expire-invitations)")
 def run_job(call):
     name = call.params["name"]

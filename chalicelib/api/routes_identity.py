@@ -4,8 +4,9 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain import permissions
-from ..services import identity, invitations, me
-from . import present, schemas
+from ..services import identity, me
+from . import budgets, present, schemas
+from .budgets import Budget
 from .http import AUTHENTICATED, PUBLIC, endpoint
 
 bp = Blueprint(__name__)
@@ -18,7 +19,7 @@ def _tokens(t, with_refresh: bool = True) -> dict:
     return body
 
 
-@endpoint(bp, "/auth/signup", "POST", permission=PUBLIC, body=schemas.SIGNUP, status=202, tag="identity",
+@endpoint(bp, "/auth/signup", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=1, writes=2, note="a taken email reads its owner to mail them instead"), body=schemas.SIGNUP, status=202, tag="identity",
           summary="Create a user; a verification link is mailed (same reply for a taken email)")
 def signup(call):
     b = call.body
@@ -26,55 +27,58 @@ def signup(call):
     return {"status": "verification_sent"}
 
 
-@endpoint(bp, "/auth/verify-email", "POST", permission=PUBLIC, body=schemas.VERIFY_EMAIL, tag="identity",
+@endpoint(bp, "/auth/verify-email", "POST", scope=PUBLIC, budget=Budget(writes=2), body=schemas.VERIFY_EMAIL, tag="identity",
           summary="Confirm an email address with the mailed token")
 def verify_email(call):
     identity.verify_email(call.deps, call.body["token"])
     return {"status": "verified"}
 
 
-@endpoint(bp, "/auth/login", "POST", permission=PUBLIC, body=schemas.LOGIN, tag="identity",
+@endpoint(bp, "/auth/login", "POST", scope=PUBLIC, budget=Budget(reads=3, writes=2, note="failure counters, the email's owner, the profile; a failure counts twice"), body=schemas.LOGIN, tag="identity",
           summary="Sign in with email and password")
 def login(call):
     return _tokens(identity.login(call.deps, call.body["email"], call.body["password"], call.source_ip))
 
 
-@endpoint(bp, "/auth/refresh", "POST", permission=PUBLIC, body=schemas.REFRESH, tag="identity",
+@endpoint(bp, "/auth/refresh", "POST", scope=PUBLIC, budget=budgets.NONE, body=schemas.REFRESH, tag="identity",
           summary="A new access token from a refresh token")
 def refresh(call):
     return _tokens(identity.refresh(call.deps, call.body["refresh_token"]), with_refresh=False)
 
 
-@endpoint(bp, "/auth/logout", "POST", permission=AUTHENTICATED, status=204, tag="identity",
+@endpoint(bp, "/auth/logout", "POST", scope=AUTHENTICATED, budget=Budget(reads=1, writes=1), status=204, tag="identity",
           summary="Sign out everywhere: refresh tokens stop working")
 def logout(call):
     identity.logout(call.deps, call.principal)
 
 
-@endpoint(bp, "/auth/password/forgot", "POST", permission=PUBLIC, body=schemas.FORGOT, status=202,
+@endpoint(bp, "/auth/password/forgot", "POST", scope=PUBLIC, budget=Budget(reads=2, writes=2), body=schemas.FORGOT, status=202,
           tag="identity", summary="Mail a password reset link if the email has a user (always 202)")
 def forgot(call):
     identity.forgot_password(call.deps, call.body["email"])
     return {"status": "reset_sent"}
 
 
-@endpoint(bp, "/auth/password/reset", "POST", permission=PUBLIC, body=schemas.RESET, tag="identity",
+@endpoint(bp, "/auth/password/reset", "POST", scope=PUBLIC, budget=Budget(reads=1, writes=3), body=schemas.RESET, tag="identity",
           summary="Set a new password with the mailed token; every session ends")
 def reset(call):
     identity.reset_password(call.deps, call.body["token"], call.body["password"])
     return {"status": "password_reset"}
 
 
-@endpoint(bp, "/me", "GET", permission=AUTHENTICATED, tag="identity",
+@endpoint(bp, "/me", "GET", scope=AUTHENTICATED, budget=Budget(reads=2, queries=1, note="one Query of the email index, then the names of the accounts and partners"), tag="identity",
           summary="The caller, their own and shared accounts, partners and pending invitations")
 def get_me(call):
-    user, pairs = me.load(call.deps, call.principal)
+    seen = me.load(call.deps, call.ctx)
     accounts = [{"account_id": a.account_id, "name": a.name, "type": a.type, "role": m.role,
                  "status": m.status, "account_status": a.status, "own": m.role == "owner",
                  "permissions": sorted(permissions.account_permissions(m.role, m.status))}
-                for m, a in pairs]
+                for m, a in seen.accounts]
     accounts.sort(key=lambda x: (not x["own"], x["name"].lower()))
-    pending = [{"invitation_id": i.invitation_id, "account_id": i.account_id, "account_name": i.account_name,
+    partners = sorted(({"partner_id": p.partner_id, "name": p.name, "role": s.role} for s, p in seen.partners),
+                      key=lambda x: x["name"].lower())
+    pending = [{"invitation_id": i.invitation_id, "account_id": i.account_id, "account_name": i.account_name or None,
+                "partner_id": i.partner_id, "partner_name": i.partner_name or None, "target_type": i.target_type,
                 "inviter_name": i.invited_by_name, "role": i.role, "expires_at": present.ts(i.expires_at)}
-               for i in invitations.pending_for(call.deps, user.email)]
-    return {"user": present.user(user), "accounts": accounts, "partners": [], "pending_invitations": pending}
+               for i in seen.pending]
+    return {"user": present.user(seen.user), "accounts": accounts, "partners": partners, "pending_invitations": pending}

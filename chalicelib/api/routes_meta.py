@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .budgets import NONE
 from .http import PUBLIC, endpoint
 
 bp = Blueprint(__name__)
 
 
-@endpoint(bp, "/health", "GET", permission=PUBLIC, tag="meta", summary="Liveness")
+@endpoint(bp, "/health", "GET", scope=PUBLIC, budget=NONE, tag="meta", summary="Liveness")
 def health(call):
     return {"status": "ok"}
 
 
-@endpoint(bp, "/openapi.json", "GET", permission=PUBLIC, tag="meta", summary="This API as OpenAPI 3.1")
+@endpoint(bp, "/openapi.json", "GET", scope=PUBLIC, budget=NONE, tag="meta", summary="This API as OpenAPI 3.1")
 def openapi(call):
     from .openapi import document
 

@@ -8,6 +8,8 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import DomainError
 from ..services import identity
+from . import budgets
+from .budgets import Budget
 from .http import PUBLIC, endpoint
 from .pages import page
 from .validation import validate
@@ -23,20 +25,20 @@ def _form(call) -> dict:
     return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
 
 
-@endpoint(bp, "/static/latchkey.css", "GET", permission=PUBLIC, tag="pages", produces="text/css",
+@endpoint(bp, "/static/latchkey.css", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", produces="text/css",
           summary="The site's style sheet")
 def stylesheet(call):
     return Response(body=_CSS.read_text(encoding="utf-8"), status_code=200,
                     headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"})
 
 
-@endpoint(bp, "/favicon.ico", "GET", permission=PUBLIC, tag="pages", status=204, produces="image/x-icon",
+@endpoint(bp, "/favicon.ico", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", status=204, produces="image/x-icon",
           summary="No icon (answers quietly instead of an error in the browser console)")
 def favicon(call):
     return None
 
 
-@endpoint(bp, "/static/invite.js", "GET", permission=PUBLIC, tag="pages", produces="application/javascript",
+@endpoint(bp, "/static/invite.js", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", produces="application/javascript",
           summary="The invitation page's script (same origin, so the CSP allows it)")
 def invite_script(call):
     return Response(body=(_CSS.parent / "invite.js").read_text(encoding="utf-8"), status_code=200,
@@ -44,13 +46,13 @@ def invite_script(call):
                              "Cache-Control": "public, max-age=3600"})
 
 
-@endpoint(bp, "/verify/{token}", "GET", permission=PUBLIC, tag="pages", produces="text/html",
+@endpoint(bp, "/verify/{token}", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", produces="text/html",
           summary="Email verification page (changes nothing; its button confirms)")
 def verify_page(call):
     return page("verify", token=call.params["token"])
 
 
-@endpoint(bp, "/verify/{token}", "POST", permission=PUBLIC, tag="pages", produces="text/html",
+@endpoint(bp, "/verify/{token}", "POST", scope=PUBLIC, budget=Budget(writes=2), tag="pages", produces="text/html",
           content_types=FORM, summary="Confirm the email from the verification page")
 def verify_submit(call):
     try:
@@ -62,13 +64,13 @@ def verify_submit(call):
     return page("message", title="Your email is confirmed", text="You can now sign in to Latchkey.")
 
 
-@endpoint(bp, "/reset/{token}", "GET", permission=PUBLIC, tag="pages", produces="text/html",
+@endpoint(bp, "/reset/{token}", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", produces="text/html",
           summary="Password reset page (changes nothing; its form sets the password)")
 def reset_page(call):
     return page("reset", token=call.params["token"], error=None)
 
 
-@endpoint(bp, "/reset/{token}", "POST", permission=PUBLIC, tag="pages", produces="text/html",
+@endpoint(bp, "/reset/{token}", "POST", scope=PUBLIC, budget=Budget(reads=1, writes=3), tag="pages", produces="text/html",
           content_types=FORM, summary="Set a new password from the reset page")
 def reset_submit(call):
     token = call.params["token"]

@@ -1,6 +1,9 @@
 """JSON Schemas of request bodies. Validation and the OpenAPI document both read them."""
 from __future__ import annotations
 
+from ..domain.invitations import ACCOUNT_ROLES, MAX_DAYS, MIN_DAYS, PARTNER_ROLES
+from ..domain.model import OPENABLE_ACCOUNT_TYPES, PLANS
+
 # No control characters (CR, LF and NUL included): names and subjects reach mail headers.
 _SAFE = r"^[^\x00-\x1f\x7f]*$"
 
@@ -28,14 +31,14 @@ REFRESH = obj({"refresh_token": {"type": "string", "minLength": 1, "maxLength": 
 FORGOT = obj({"email": EMAIL}, ("email",))
 RESET = obj({"token": TOKEN, "password": PASSWORD}, ("token", "password"))
 
-CREATE_ACCOUNT = obj({"name": text(120), "type": {"type": "string", "enum": ["personal", "business"]}},
+CREATE_ACCOUNT = obj({"name": text(120), "type": {"type": "string", "enum": list(OPENABLE_ACCOUNT_TYPES)}},
                      ("name", "type"))
 PATCH_ACCOUNT = obj({
     "name": text(120),
     "owner_info": obj({"first_name": text(), "last_name": text(), "phone": text(32)}, minProperties=1),
     "business_info": obj({"business_name": text(200), "address": text(500), "timezone": text(64)},
                          minProperties=1),
-    "account_info": obj({"plan": {"type": "string", "enum": ["starter", "pro"]}}, minProperties=1),
+    "account_info": obj({"plan": {"type": "string", "enum": list(PLANS)}}, minProperties=1),
     "logo_url": {"type": "string", "maxLength": 2048, "pattern": r"^https://[^\s\x00-\x1f\x7f]+$"},
 }, minProperties=1)
 
@@ -44,9 +47,18 @@ CLOCK = obj({"advance_seconds": {"type": "integer", "minimum": 0, "maximum": 10 
 
 CREATE_INVITATION = obj({
     "email": EMAIL,
-    "role": {"type": "string", "enum": ["collaborator", "admin", "authorized_user", "guest", "owner"]},
+    "role": {"type": "string", "enum": list(ACCOUNT_ROLES)},
     "first_name": text(), "last_name": text(),
     "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
-    "expires_in_days": {"type": "integer", "minimum": 1, "maximum": 90},
+    "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
 }, ("email", "role"))
 ACTIVATE = obj({"password": PASSWORD, "first_name": text(), "last_name": text()}, ("password",))
+
+CREATE_PARTNER = obj({"name": text(120)}, ("name",))
+STAFF_INVITATION = obj({
+    "email": EMAIL,
+    "role": {"type": "string", "enum": list(PARTNER_ROLES)},
+    "first_name": text(), "last_name": text(),
+    "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
+    "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
+}, ("email", "role"))

@@ -1,11 +1,20 @@
-"""Audit action names of the contract. Events are append-only."""
+"""Audit action names: the contract's, plus the partner log's own. Events are append-only."""
 from __future__ import annotations
 
-ACTIONS = (
+ACTIONS = frozenset({
     "account.created", "account.updated", "account.closed",
     "invitation.created", "invitation.resent", "invitation.accepted", "invitation.declined",
     "invitation.revoked", "invitation.expired", "invitation.bounced",
     "member.added", "member.role_changed", "member.removed", "member.left",
     "application.submitted", "application.approved", "application.rejected",
     "access.denied",
-)
+    # a partner's own log
+    "partner.created", "client.created", "client.updated", "bulk_invitation.queued",
+})
+
+
+def require_known(action: str) -> str:
+    """Every event names an action of the list above: a typo fails loudly, not silently in the log."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    return action

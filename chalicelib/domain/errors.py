@@ -78,10 +78,14 @@ class AlreadyMember(DomainError):
 
 
 class InvitationPending(DomainError):
-    """A pending invitation to the same email already exists for the account."""
+    """A pending invitation to the same email already exists for the account (`holder`: its id)."""
 
     code = "invitation_pending"
     default_message = "An invitation to this email is already pending; resend it instead."
+
+    def __init__(self, message: str | None = None, holder: str | None = None):
+        super().__init__(message)
+        self.holder = holder
 
 
 class AuthorizedUserLimit(DomainError):

@@ -1,21 +1,27 @@
-"""Invitations: who may invite whom, the state machine, and expiry decided from `expires_at`."""
+"""Invitations: what they invite to (their target), the state machine, and expiry decided from `expires_at`."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .errors import (Forbidden, InvalidState, InvitationAccepted, InvitationDeclined, InvitationExpired,
-                     InvitationRevoked, ValidationFailed)
-from .permissions import INVITE_PERMISSION, can
+from .errors import InvalidState, InvitationAccepted, InvitationDeclined, InvitationExpired, InvitationRevoked, \
+    ValidationFailed
 
-INVITABLE_ROLES = tuple(INVITE_PERMISSION)
+ACCOUNT, PARTNER = "account", "partner"  # what an invitation can invite to
+ACCOUNT_ROLES = ("collaborator", "admin", "authorized_user", "guest", "owner")  # invitable into an account
+PARTNER_ROLES = ("partner_admin", "staff")  # invitable into a partner firm's staff
 STATUSES = ("pending", "accepted", "declined", "revoked", "expired")
+DELIVERY_STATUSES = ("queued", "sent", "bounced", "complained")
 DEFAULT_DAYS, MIN_DAYS, MAX_DAYS = 30, 1, 90
 RESEND_COOLDOWN = timedelta(seconds=60)
 AUTHORIZED_USER_SLOTS = 2
 # Dead links stay readable ("expired", "accepted"...) for a while, then DynamoDB's TTL removes them.
 TOKEN_GRACE = timedelta(days=30)
+
+ROLE_LABELS = {"collaborator": "collaborator", "admin": "admin", "authorized_user": "authorized user",
+               "guest": "guest", "owner": "co-owner", "advisor": "advisor", "partner_admin": "partner admin",
+               "staff": "staff member"}
 
 _GONE = {"accepted": InvitationAccepted, "declined": InvitationDeclined, "revoked": InvitationRevoked,
          "expired": InvitationExpired}
@@ -23,16 +29,22 @@ _GONE = {"accepted": InvitationAccepted, "declined": InvitationDeclined, "revoke
 
 @dataclass
 class Invitation:
+    """An invitation to an account (as a member role) or to a partner's staff (as a partner role)."""
+
     invitation_id: str
-    account_id: str
+    target_type: str  # ACCOUNT or PARTNER
     email: str
     role: str
     status: str
     invited_by_user_id: str
     invited_by_name: str
-    account_name: str
     created_at: datetime
     expires_at: datetime
+    account_id: str | None = None  # set for ACCOUNT targets
+    partner_id: str | None = None  # the partner for PARTNER targets; a client account's firm otherwise
+    account_name: str = ""
+    partner_name: str = ""
+    invited_by_email: str = ""
     last_sent_at: datetime | None = None
     send_count: int = 0
     token_hash: str = ""
@@ -41,9 +53,16 @@ class Invitation:
     message: str | None = None
     delivery_status: str = "queued"
     responded_at: datetime | None = None
-    partner_id: str | None = None
     form_id: str | None = None
     valid_days: int = DEFAULT_DAYS
+
+    @property
+    def target_id(self) -> str:
+        return (self.account_id if self.target_type == ACCOUNT else self.partner_id) or ""
+
+    @property
+    def target_name(self) -> str:
+        return self.account_name if self.target_type == ACCOUNT else self.partner_name
 
     def effective_status(self, now: datetime) -> str:
         """`expired` as soon as `expires_at` passes, whether or not the sweep has run."""
@@ -55,17 +74,15 @@ class Invitation:
         return self.role == "authorized_user" and self.effective_status(now) == "pending"
 
 
+def roles_for(target_type: str) -> tuple[str, ...]:
+    return ACCOUNT_ROLES if target_type == ACCOUNT else PARTNER_ROLES
+
+
 def expiry(now: datetime, days: int | None) -> datetime:
     days = DEFAULT_DAYS if days is None else days
     if not MIN_DAYS <= days <= MAX_DAYS:
         raise ValidationFailed(details={"expires_in_days": f"must be from {MIN_DAYS} to {MAX_DAYS}"})
     return now + timedelta(days=days)
-
-
-def require_may_invite(member_role: str, member_status: str, role: str) -> None:
-    """Nobody grants a role they could not grant by the matrix (no escalation)."""
-    if not can(member_role, member_status, INVITE_PERMISSION[role]):
-        raise Forbidden(f"You do not have permission to invite someone as {role.replace('_', ' ')}.")
 
 
 def require_role_fits_account(role: str, account_type: str) -> None:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 ACCOUNT_TYPES = ("personal", "business", "client")
+OPENABLE_ACCOUNT_TYPES = ("personal", "business")  # `client` accounts are created by a partner
 PLANS = ("starter", "pro")
 
 
@@ -21,6 +22,7 @@ class User:
     phone: str | None = None
     last_login_at: datetime | None = None
     sessions_revoked_at: datetime | None = None  # sign-out everywhere: older access tokens stop working
+    partner_roles: dict[str, str] = field(default_factory=dict)  # partner_id -> partner role (staff access)
 
     def session_is_live(self, issued_at: int | None) -> bool:
         """False for an access token issued before the user signed out everywhere (whole seconds)."""
@@ -44,7 +46,8 @@ class Account:
     plan: str = "starter"
     status: str = "active"
     owner_ids: list[str] = field(default_factory=list)
-    partner_id: str | None = None
+    partner_id: str | None = None  # the firm that created a `client` account
+    assigned_staff: list[str] = field(default_factory=list)  # partner staff who advise this client
     business_info: dict = field(default_factory=dict)
     logo_url: str | None = None
     authorized_user_slots: int = 0
@@ -64,13 +67,35 @@ class Membership:
 
 
 @dataclass
+class Partner:
+    """An advisory firm. Its staff reach the firm's client accounts as advisors."""
+
+    partner_id: str
+    name: str
+    created_at: datetime
+    admin_count: int = 0
+    version: int = 0
+
+
+@dataclass
+class StaffMember:
+    """A user's role in a partner firm: `partner_admin` or `staff`."""
+
+    partner_id: str
+    user_id: str
+    role: str
+    email: str
+    joined_at: datetime
+
+
+@dataclass
 class Actor:
     """Who did something. `system` events (sweeps, mail events) have no person behind them."""
 
     user_id: str | None
     email: str | None
     system: bool = False
-    acting_for: str | None = None
+    acting_for: str | None = None  # the partner an advisor acted for
 
     @classmethod
     def system_actor(cls) -> "Actor":
@@ -80,21 +105,24 @@ class Actor:
         data: dict = {"user_id": self.user_id, "email": self.email}
         if self.system:
             data["system"] = True
+        if self.acting_for:
+            data["acting_for"] = {"partner_id": self.acting_for}
         return data
 
 
 @dataclass
 class AuditEvent:
-    """One append-only record of a change of access or a refused attempt."""
+    """One append-only record of a change of access or a refused attempt, in an account's or a partner's log."""
 
     event_id: str
-    account_id: str
     at: datetime
     action: str
     actor: Actor
     target_type: str
     target_id: str
     details: dict = field(default_factory=dict)
+    account_id: str | None = None
+    partner_id: str | None = None  # the log it belongs to when it is not an account's
 
 
 @dataclass

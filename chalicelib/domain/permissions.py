@@ -71,6 +71,7 @@ ACCOUNT_ACTIONS: tuple[str, ...] = tuple(line.split()[0] for line in _ACCOUNT_MA
 PARTNER_ACTIONS: tuple[str, ...] = tuple(line.split()[0] for line in _PARTNER_MATRIX.strip().splitlines())
 
 MEMBER_ROLES = ("owner", "authorized_user", "admin", "collaborator", "guest", "advisor")
+PARTNER_ROLES = PARTNER_COLUMNS
 
 
 # An authorized user in application has admin rights only; every other status grants nothing.
@@ -104,7 +105,8 @@ def partner_can(role: str | None, action: str) -> bool:
     return role is not None and action in PARTNER_GRANTS.get(role, frozenset())
 
 
-# Which permission inviting, resending or revoking an invitation for a role needs.
+# Which permission inviting, resending or revoking an invitation for a role needs: account roles are
+# checked against the account matrix, partner roles against the partner matrix.
 INVITE_PERMISSION = {
     "collaborator": "collaborators.invite",
     "admin": "admins.add",
@@ -112,6 +114,7 @@ INVITE_PERMISSION = {
     "guest": "guests.invite",
     "owner": "owners.invite",
 }
+STAFF_INVITE_PERMISSION = {"partner_admin": "staff.manage", "staff": "staff.manage"}
 
 # Which permission removing a member of a role needs (leaving yourself needs none).
 REMOVE_PERMISSION = {

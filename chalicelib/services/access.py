@@ -1,4 +1,9 @@
-"""Authorization on every request: the caller's membership is read each time, never trusted from a token."""
+"""Authorization on every request, by the route's scope: one round trip, nothing trusted from a token.
+
+Roles are read from the table each time (a removed member's next request is refused). A partner's
+staff reach the firm's client accounts as `advisor`: the profile read with the account carries their
+partner roles, so that too is one BatchGetItem, and their actor names the partner they act for.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,7 +11,8 @@ from dataclasses import dataclass
 
 from ..domain import permissions
 from ..domain.errors import Forbidden, NotFound
-from ..domain.model import Account, Actor, Membership, User
+from ..domain.model import Account, Actor, Membership, Partner, StaffMember, User
+from ..domain.scopes import Scope
 from . import audit, sessions
 from .deps import Deps
 from .principal import Principal
@@ -15,15 +21,30 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class AccessContext:
+class UserAccess:
+    """A signed-in user (scopes `authenticated` and `reviewer`)."""
+
     principal: Principal
-    account: Account
-    membership: Membership
-    user: User | None = None  # the caller's profile, read in the same round trip
+    user: User
 
     @property
     def actor(self) -> Actor:
-        return Actor(user_id=self.membership.user_id, email=self.membership.email)
+        return Actor(self.user.user_id, self.user.email)
+
+
+@dataclass
+class AccountAccess:
+    """A member of the account, or partner staff acting as its advisor (`acting_for` is then the partner)."""
+
+    principal: Principal
+    user: User
+    account: Account
+    membership: Membership
+    acting_for: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.membership.user_id, self.membership.email, acting_for=self.acting_for)
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -32,26 +53,99 @@ class AccessContext:
     def can(self, action: str) -> bool:
         return action in self.permissions
 
-
-def deny(deps: Deps, ctx: AccessContext, action: str, message: str | None = None, **details) -> Forbidden:
-    """Record the refused attempt in the account's audit and return the error to raise."""
-    try:
-        deps.store.add_audit(audit.event(deps, ctx.account.account_id, "access.denied", ctx.actor,
-                                         "account", ctx.account.account_id, permission=action, **details))
-    except Exception:  # the refusal stands even if its record cannot be written
-        log.exception("could not record access.denied")
-    return Forbidden(message)
+    def audit_event(self, deps: Deps, action: str, target_type: str, target_id: str, **details):
+        return audit.account_event(deps, self.account.account_id, action, self.actor, target_type, target_id,
+                                   **details)
 
 
-def authorize(deps: Deps, principal: Principal, account_id: str, any_of: str | frozenset[str]) -> AccessContext:
+@dataclass
+class PartnerAccess:
+    """A partner's staff member (`partner_admin` or `staff`)."""
+
+    principal: Principal
+    user: User
+    partner: Partner
+    staff: StaffMember
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.staff.user_id, self.staff.email, acting_for=self.partner.partner_id)
+
+    def can(self, action: str) -> bool:
+        return permissions.partner_can(self.staff.role, action)
+
+    def audit_event(self, deps: Deps, action: str, target_type: str, target_id: str, **details):
+        return audit.partner_event(deps, self.partner.partner_id, action, self.actor, target_type, target_id,
+                                   **details)
+
+
+def authorize(deps: Deps, scope: Scope, principal: Principal | None, params: dict):
+    """The access context a scope gives the service, or 401/403/404 in the contract's order."""
+    if scope.kind in ("public", "local_only"):
+        return None
+    assert principal is not None
+    if scope.kind == "account":
+        return _account(deps, principal, params["account_id"], scope.actions)
+    if scope.kind == "partner":
+        return _partner(deps, principal, params["partner_id"], scope.actions)
+    user = sessions.load_user(deps, principal)
+    if scope.kind == "reviewer" and not is_reviewer(deps, user):
+        raise Forbidden("Only platform reviewers can do this.")
+    return UserAccess(principal, user)
+
+
+def is_reviewer(deps: Deps, user: User) -> bool:
+    """A verified email on the platform's reviewer list (the list is configuration, never request data)."""
+    return user.email_verified and user.email in deps.settings.reviewer_emails
+
+
+def _account(deps: Deps, principal: Principal, account_id: str, wanted: frozenset[str]) -> AccountAccess:
     """404 for a stranger (existence not revealed), 403 for a member without the permission."""
-    wanted = frozenset([any_of]) if isinstance(any_of, str) else any_of
-    account, membership, user = deps.store.load_access(account_id, principal.user_id)
-    sessions.require_live(principal, user)
+    account, membership, user = deps.store.account_access(account_id, principal.user_id)
+    user = sessions.require_live(principal, user)
+    acting_for = None
+    if account is not None and membership is None:
+        membership, acting_for = _advisor(account, user), account.partner_id
     if account is None or membership is None:
         log.info("stranger refused", extra={"account_id": account_id, "user_id": principal.user_id})
         raise NotFound()
-    ctx = AccessContext(principal, account, membership, user)
+    ctx = AccountAccess(principal, user, account, membership, acting_for if membership.role == "advisor" else None)
     if not (ctx.permissions & wanted):
-        raise deny(deps, ctx, sorted(wanted)[0] if len(wanted) == 1 else "|".join(sorted(wanted)))
+        raise deny(deps, ctx, _name(wanted))
     return ctx
+
+
+def _advisor(account: Account, user: User) -> Membership | None:
+    """Partner staff reach their firm's client accounts: admins all of them, staff those assigned to them."""
+    role = user.partner_roles.get(account.partner_id or "") if account.partner_id else None
+    if role == "partner_admin" or (role == "staff" and user.user_id in account.assigned_staff):
+        return Membership(account.account_id, user.user_id, "advisor", "active", account.created_at, email=user.email)
+    return None
+
+
+def _partner(deps: Deps, principal: Principal, partner_id: str, wanted: frozenset[str]) -> PartnerAccess:
+    partner, staff, user = deps.store.partner_access(partner_id, principal.user_id)
+    user = sessions.require_live(principal, user)
+    if partner is None or staff is None:
+        log.info("stranger refused", extra={"partner_id": partner_id, "user_id": principal.user_id})
+        raise NotFound()
+    ctx = PartnerAccess(principal, user, partner, staff)
+    if not any(ctx.can(action) for action in wanted):
+        raise deny(deps, ctx, _name(wanted))
+    return ctx
+
+
+def _name(wanted: frozenset[str]) -> str:
+    return "|".join(sorted(wanted))
+
+
+def deny(deps: Deps, ctx: AccountAccess | PartnerAccess, action: str, message: str | None = None,
+         **details) -> Forbidden:
+    """Record the refused attempt in the account's (or partner's) audit and return the error to raise."""
+    target = ("account", ctx.account.account_id) if isinstance(ctx, AccountAccess) else ("partner",
+                                                                                           ctx.partner.partner_id)
+    try:
+        deps.store.audit.add_now(ctx.audit_event(deps, "access.denied", *target, permission=action, **details))
+    except Exception:  # the refusal stands even if its record cannot be written
+        log.exception("could not record access.denied")
+    return Forbidden(message)

@@ -4,33 +4,32 @@ from __future__ import annotations
 from ..domain import accounts as rules
 from ..domain import permissions
 from ..domain.errors import ValidationFailed
-from ..domain.model import Account, Actor, Membership, User
-from . import audit, sessions
-from .access import AccessContext, deny
+from ..domain.model import Account, Membership, User
+from . import audit
+from .access import AccountAccess, UserAccess, deny
 from .deps import Deps
-from .principal import Principal
 
 
-def create(deps: Deps, principal: Principal, name: str, type_: str) -> tuple[Account, Membership, list[User]]:
+def create(deps: Deps, ctx: UserAccess, name: str, type_: str) -> tuple[Account, Membership]:
     """A personal or business account; the caller is its one owner."""
-    user = sessions.load_user(deps, principal)
-    now = deps.clock.now()
+    user, now = ctx.user, deps.clock.now()
     account = Account(account_id=deps.secrets.new_id("acc"), name=name, type=type_, created_at=now,
                       owner_ids=[user.user_id])
     owner = Membership(account.account_id, user.user_id, "owner", "active", now, email=user.email)
-    actor = Actor(user.user_id, user.email)
-    deps.store.create_account(account, owner, audit.event(
-        deps, account.account_id, "account.created", actor, "account", account.account_id,
-        name=name, type=type_))
-    return account, owner, [user]
+    tx = deps.store.transaction()
+    deps.store.accounts.add(tx, account, owner)
+    deps.store.audit.add(tx, audit.account_event(deps, account.account_id, "account.created", ctx.actor, "account",
+                                                 account.account_id, name=name, type=type_))
+    tx.commit()
+    return account, owner
 
 
 def owners(deps: Deps, account: Account) -> list[User]:
-    found = deps.store.get_users(list(account.owner_ids))
+    found = deps.store.users.get_many(list(account.owner_ids))
     return [found[uid] for uid in account.owner_ids if uid in found]
 
 
-def update(deps: Deps, ctx: AccessContext, body: dict) -> Account:
+def update(deps: Deps, ctx: AccountAccess, body: dict) -> Account:
     """Change the field groups in `body`; all of them are allowed or nothing is written."""
     rules.require_open(ctx.account)
     groups = sorted(body)
@@ -47,19 +46,29 @@ def update(deps: Deps, ctx: AccessContext, body: dict) -> Account:
         changes.update(body["account_info"])
     if "logo_url" in body:
         changes["logo_url"] = body["logo_url"]
-    profile = (ctx.membership.user_id, body["owner_info"]) if "owner_info" in body else None
-    event = audit.event(deps, ctx.account.account_id, "account.updated", ctx.actor, "account",
-                        ctx.account.account_id, fields=groups)
-    return deps.store.update_account(ctx.account, changes, event, profile)
+    tx = deps.store.transaction()
+    if "owner_info" in body:
+        deps.store.users.update_profile(tx, ctx.membership.user_id, body["owner_info"])
+    deps.store.accounts.update(tx, ctx.account, changes)
+    deps.store.audit.add(tx, ctx.audit_event(deps, "account.updated", "account", ctx.account.account_id,
+                                             fields=groups))
+    tx.commit()
+    account = ctx.account
+    for key, value in changes.items():
+        setattr(account, key, value)
+    account.version += 1
+    return account
 
 
-def close(deps: Deps, ctx: AccessContext) -> None:
+def close(deps: Deps, ctx: AccountAccess) -> None:
     rules.require_open(ctx.account)
-    deps.store.close_account(ctx.account, audit.event(
-        deps, ctx.account.account_id, "account.closed", ctx.actor, "account", ctx.account.account_id))
+    tx = deps.store.transaction()
+    deps.store.accounts.close(tx, ctx.account)
+    deps.store.audit.add(tx, ctx.audit_event(deps, "account.closed", "account", ctx.account.account_id))
+    tx.commit()
 
 
-def check(ctx: AccessContext, action: str) -> bool:
+def check(ctx: AccountAccess, action: str) -> bool:
     """The answer to `GET /permissions/{action}`; actions outside the matrix are a validation error."""
     if action not in permissions.ACCOUNT_ACTIONS:
         raise ValidationFailed(details={"action": "is not an action of the permission matrix"})

@@ -11,13 +11,15 @@ class Settings:
     """Service-level settings (read from the environment by `chalicelib.config`)."""
 
     public_base_url: str = "http://127.0.0.1:8000"
-    stage: str = "local"
     reviewer_emails: frozenset[str] = field(default_factory=frozenset)
     verify_link_hours: int = 48
     reset_link_minutes: int = 60
     login_failures_per_source: int = 20  # per 15 minutes
     login_failures_per_email: int = 10  # per 15 minutes
     mails_per_email_per_hour: int = 5  # verification and reset mails to one address
+    invites_per_inviter_per_day: int = 100
+    invites_per_account_per_day: int = 200
+    lookup_misses_per_minute: int = 30  # unknown link tokens, per source
 
     def link(self, path: str) -> str:
         """An absolute link built from PUBLIC_BASE_URL, never from the request's Host."""

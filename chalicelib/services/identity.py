@@ -25,29 +25,31 @@ def signup(deps: Deps, email: str, password: str, first_name: str, last_name: st
     email = normalize_email(email)
     user = User(user_id=deps.secrets.new_id("usr"), email=email, first_name=first_name, last_name=last_name,
                 created_at=deps.clock.now())
+    tx = deps.store.transaction()
+    deps.store.users.add(tx, user)  # the email sentinel in the same transaction keeps emails unique
     try:
-        deps.store.create_user(user)  # the email sentinel in the same transaction keeps emails unique
+        tx.commit()
     except UserExists:
-        existing = deps.store.user_id_for_email(email)
+        existing = deps.store.users.id_for_email(email)
         if existing is not None:
             _mail_to_existing(deps, existing)
         return
     try:
         deps.identity.create_user(user.user_id, email, password, email_verified=False)
     except Exception:
-        deps.store.delete_user(user)  # no half-created user: the email stays free
+        deps.store.users.remove(user)  # no half-created user: the email stays free
         raise
     _mail_verification(deps, user)
 
 
 def _within_mail_budget(deps: Deps, email: str) -> bool:
     # Caps the mails one address can be sent (a quiet no: the reply must not reveal anything).
-    return ratelimit.hit(deps, f"mail:{email}", deps.settings.mails_per_email_per_hour, 3600)
+    return ratelimit.allowed(deps, ratelimit.Limit(f"mail:{email}", deps.settings.mails_per_email_per_hour, 3600))
 
 
 def _new_token(deps: Deps, purpose: str, user_id: str, lifetime: timedelta) -> str:
     raw = deps.secrets.token()
-    deps.store.put_token(OneTimeToken(token_hash(raw), purpose, user_id, deps.clock.now() + lifetime))
+    deps.store.users.put_token(OneTimeToken(token_hash(raw), purpose, user_id, deps.clock.now() + lifetime))
     return raw
 
 
@@ -69,7 +71,7 @@ def _mail_reset(deps: Deps, user: User, template: str = "reset_password") -> Non
 
 
 def _mail_to_existing(deps: Deps, user_id: str) -> None:
-    user = deps.store.get_user(user_id)
+    user = deps.store.users.get(user_id)
     if user is None:
         return
     if user.email_verified:
@@ -79,7 +81,7 @@ def _mail_to_existing(deps: Deps, user_id: str) -> None:
 
 
 def _take(deps: Deps, raw_token: str, purpose: str) -> OneTimeToken:
-    token = deps.store.take_token(token_hash(raw_token), purpose)
+    token = deps.store.users.take_token(token_hash(raw_token), purpose)
     if token is None or token.is_expired(deps.clock.now()):
         raise NotFound("This link is not valid any more. Ask for a new one.")
     return token
@@ -89,29 +91,29 @@ def verify_email(deps: Deps, raw_token: str) -> None:
     """Mark the user's email verified, in the user pool and in the profile. The link works once."""
     token = _take(deps, raw_token, VERIFY)
     deps.identity.set_email_verified(token.user_id)
-    deps.store.mark_email_verified(token.user_id)
+    deps.store.users.mark_verified(token.user_id)
 
 
 def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignInTokens:
     """Check the password, refuse unverified emails, record the login time."""
     email = normalize_email(email)
     settings = deps.settings
-    source_key, email_key = f"login:ip:{source_ip}", f"login:email:{email}"
-    ratelimit.check_all(deps, {source_key: settings.login_failures_per_source,
-                               email_key: settings.login_failures_per_email}, _LOGIN_WINDOW)
-    user_id = deps.store.user_id_for_email(email)
+    limits = [ratelimit.Limit(f"login:ip:{source_ip}", settings.login_failures_per_source, _LOGIN_WINDOW),
+              ratelimit.Limit(f"login:email:{email}", settings.login_failures_per_email, _LOGIN_WINDOW)]
+    ratelimit.require_room(deps, limits)
+    user_id = deps.store.users.id_for_email(email)
     try:
         if user_id is None:
             raise InvalidCredentials()
         tokens = deps.identity.sign_in(user_id, password)
     except InvalidCredentials:
-        ratelimit.hit(deps, source_key, settings.login_failures_per_source, _LOGIN_WINDOW)
-        ratelimit.hit(deps, email_key, settings.login_failures_per_email, _LOGIN_WINDOW)
+        for limit in limits:
+            ratelimit.allowed(deps, limit)
         raise
-    user = deps.store.get_user(user_id)
+    user = deps.store.users.get(user_id)
     if user is None or not user.email_verified:
         raise EmailNotVerified()
-    deps.store.record_login(user_id, deps.clock.now())
+    deps.store.users.record_login(user_id, deps.clock.now())
     return tokens
 
 
@@ -126,8 +128,8 @@ def logout(deps: Deps, principal: Principal) -> None:
 
 def forgot_password(deps: Deps, email: str) -> None:
     """Mail a reset link if the email has a user; say nothing either way."""
-    user_id = deps.store.user_id_for_email(normalize_email(email))
-    user = deps.store.get_user(user_id) if user_id else None
+    user_id = deps.store.users.id_for_email(normalize_email(email))
+    user = deps.store.users.get(user_id) if user_id else None
     if user is not None:
         _mail_reset(deps, user)
 
@@ -138,10 +140,10 @@ def reset_password(deps: Deps, raw_token: str, password: str) -> None:
     try:
         deps.identity.set_password(token.user_id, password)
     except Exception:
-        deps.store.put_token(token)  # a refused password must not use up the link
+        deps.store.users.put_token(token)  # a refused password must not use up the link
         raise
     sessions.revoke(deps, token.user_id)
-    user = deps.store.get_user(token.user_id)
+    user = deps.store.users.get(token.user_id)
     if user is not None and not user.email_verified:
         deps.identity.set_email_verified(token.user_id)
-        deps.store.mark_email_verified(token.user_id)
+        deps.store.users.mark_verified(token.user_id)

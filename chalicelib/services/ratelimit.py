@@ -1,41 +1,56 @@
-"""Fixed-window counters kept in the table (RATE#key#window items that expire by TTL)."""
+"""Fixed-window rate limits. Each is one atomic conditional increment that decides in the same call.
+
+`charge` puts the increment into the change's own transaction: the quota is used only if the change
+happens. `consume` is the increment alone (for attempts that change nothing else).
+"""
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from ..domain.errors import RateLimited
 from .deps import Deps
 
 
-def _window(deps: Deps, seconds: int):
-    now = deps.clock.now()
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    limit: int
+    seconds: int
+
+
+def window(now: datetime, seconds: int) -> tuple[datetime, int]:
+    """The start of the current window and the seconds until the next one."""
     epoch = int(now.timestamp())
     start = epoch - epoch % seconds
-    retry_after = start + seconds - epoch
-    return now.replace(microsecond=0) - timedelta(seconds=epoch - start), retry_after
+    return now.replace(microsecond=0) - timedelta(seconds=epoch - start), start + seconds - epoch
 
 
-def check(deps: Deps, key: str, limit: int, seconds: int) -> None:
-    """Raise RateLimited when `key` has already reached `limit` in the current window."""
-    check_all(deps, {key: limit}, seconds)
+def charge(deps: Deps, tx, limit: Limit) -> None:
+    """Count one use inside the transaction `tx`; the commit raises RateLimited when the window is full."""
+    start, retry_after = window(deps.clock.now(), limit.seconds)
+    deps.store.rates.charge(tx, limit.key, start, start + timedelta(seconds=2 * limit.seconds), limit.limit,
+                            retry_after)
 
 
-def check_all(deps: Deps, limits: dict[str, int], seconds: int) -> None:
-    """Several keys of one window length, read in one round trip."""
-    start, retry_after = _window(deps, seconds)
-    counts = deps.store.hits_many(list(limits), start)
-    if any(counts.get(key, 0) >= limit for key, limit in limits.items()):
+def consume(deps: Deps, limit: Limit) -> None:
+    """Count one use now, or raise RateLimited (counting nothing) when the window is full."""
+    if not allowed(deps, limit):
+        raise RateLimited(window(deps.clock.now(), limit.seconds)[1])
+
+
+def allowed(deps: Deps, limit: Limit) -> bool:
+    """Count one use if the window has room; False once it is full."""
+    start, _ = window(deps.clock.now(), limit.seconds)
+    return deps.store.rates.consume(limit.key, start, start + timedelta(seconds=2 * limit.seconds), limit.limit)
+
+
+def require_room(deps: Deps, limits: list[Limit]) -> None:
+    """Refuse (without counting) when any of these windows is already full: one read for all of them."""
+    if not limits:
+        return
+    seconds = limits[0].seconds
+    start, retry_after = window(deps.clock.now(), seconds)
+    counts = deps.store.rates.counts([lim.key for lim in limits], start)
+    if any(counts.get(lim.key, 0) >= lim.limit for lim in limits):
         raise RateLimited(retry_after)
-
-
-def hit(deps: Deps, key: str, limit: int, seconds: int) -> bool:
-    """Count one attempt; True while the window is still within its limit."""
-    start, _ = _window(deps, seconds)
-    count = deps.store.count_hit(key, start, start + timedelta(seconds=seconds * 2))
-    return count <= limit
-
-
-def consume(deps: Deps, key: str, limit: int, seconds: int) -> None:
-    """Count one attempt and raise RateLimited once the window's limit is passed."""
-    if not hit(deps, key, limit, seconds):
-        raise RateLimited(_window(deps, seconds)[1])

@@ -17,7 +17,7 @@ def require_live(principal: Principal, user: User | None) -> User:
 
 
 def load_user(deps: Deps, principal: Principal) -> User:
-    return require_live(principal, deps.store.get_user(principal.user_id))
+    return require_live(principal, deps.store.users.get(principal.user_id))
 
 
 def revoke(deps: Deps, user_id: str) -> None:
@@ -26,4 +26,4 @@ def revoke(deps: Deps, user_id: str) -> None:
     Real time, not the business clock: tokens carry real issue times even when the local clock moves.
     """
     deps.identity.sign_out_everywhere(user_id)
-    deps.store.revoke_sessions(user_id, datetime.now(timezone.utc))
+    deps.store.users.revoke_sessions(user_id, datetime.now(timezone.utc))

@@ -14,7 +14,7 @@ from tests.api import support
 from tests.api.support import assert_error, chalice_client, unique_email
 from tests.conftest import BASE_URL, Api
 
-DEV_ROUTES = [spec for spec in ROUTES if spec.permission == LOCAL_ONLY]
+DEV_ROUTES = [spec for spec in ROUTES if spec.scope == LOCAL_ONLY]
 PASSWORD = "correct horse battery"
 
 # One moto stack for the module; every test makes its own users.

@@ -10,13 +10,14 @@ import pytest
 from openapi_spec_validator import validate
 
 import app as app_module
-from chalicelib.api.http import AUTHENTICATED, LOCAL_ONLY, PUBLIC, ROUTES
+from chalicelib.api.budgets import Budget
+from chalicelib.api.http import ROUTES
 from chalicelib.api.openapi import document
-from chalicelib.domain.permissions import ACCOUNT_ACTIONS
+from chalicelib.domain import scopes
+from chalicelib.domain.scopes import Scope
 
 ROOT = Path(__file__).parents[2]
 API_MD = Path(__file__).parents[3] / "shared" / "API.md"
-SPECIAL = (PUBLIC, AUTHENTICATED, LOCAL_ONLY)
 
 # The routes of API.md that are built so far; each must be served, declared and documented.
 # Add a route here when it is built.
@@ -38,6 +39,9 @@ CONTRACT_ROUTES_BUILT = [
     ("DELETE", "/accounts/{account_id}/members/{user_id}"),
     ("GET", "/i/{token}"), ("GET", "/invitations/{token}"), ("POST", "/invitations/{token}/accept"),
     ("POST", "/invitations/{token}/decline"), ("POST", "/invitations/{token}/activate"),
+    ("POST", "/partners"), ("GET", "/partners/{partner_id}"), ("POST", "/partners/{partner_id}/staff/invitations"),
+    ("GET", "/partners/{partner_id}/staff"), ("DELETE", "/partners/{partner_id}/staff/{user_id}"),
+    ("GET", "/partners/{partner_id}/audit"),
 ]
 
 
@@ -60,26 +64,26 @@ def test_every_served_route_has_exactly_one_declaration_and_every_declaration_is
     assert sorted(counts) == served_routes()
 
 
-def _is_valid_permission(permission) -> bool:
-    if isinstance(permission, frozenset):
-        return bool(permission) and all(p in ACCOUNT_ACTIONS for p in permission)
-    return permission in SPECIAL or permission in ACCOUNT_ACTIONS
-
-
 @pytest.mark.parametrize("spec", ROUTES, ids=lambda s: f"{s.method} {s.path}")
-def test_every_route_declares_a_permission_of_the_matrix_or_a_named_exception(spec):
-    assert _is_valid_permission(spec.permission), f"{spec.method} {spec.path}: {spec.permission!r}"
-    if spec.permission not in SPECIAL:
+def test_every_route_declares_one_scope_and_a_dynamodb_budget(spec):
+    assert isinstance(spec.scope, Scope), f"{spec.method} {spec.path}: {spec.scope!r}"
+    assert isinstance(spec.budget, Budget), f"{spec.method} {spec.path} has no call budget"
+    if spec.scope.kind == "account":
         # an account action is checked against the caller's membership of the account in the path
         assert "{account_id}" in spec.path, f"{spec.method} {spec.path} checks an account action without an account"
+    if spec.scope.kind == "partner":
+        assert "{partner_id}" in spec.path, f"{spec.method} {spec.path} checks a partner action without a partner"
     if spec.path.startswith("/_dev/"):
-        assert spec.permission == LOCAL_ONLY
+        assert spec.scope == scopes.LOCAL_ONLY
 
 
-@pytest.mark.parametrize("permission", [None, "", "everyone", "money.steal", "partner.view", frozenset(),
-                                        frozenset({"account.view", "money.steal"}), ("account.view",)])
-def test_the_permission_check_of_this_test_refuses_undeclared_or_unknown_permissions(permission):
-    assert not _is_valid_permission(permission)
+@pytest.mark.parametrize("kind, actions", [
+    ("everyone", ()), ("account", ()), ("account", ("money.steal",)), ("account", ("partner.view",)),
+    ("partner", ("money.withdraw",)), ("public", ("account.view",)), ("reviewer", ("account.view",)),
+])
+def test_a_scope_with_an_unknown_kind_or_action_cannot_be_declared(kind, actions):
+    with pytest.raises(ValueError):
+        Scope(kind, frozenset(actions))
 
 
 def test_every_served_route_is_in_the_served_openapi_document(api):
@@ -97,9 +101,9 @@ def test_each_documented_operation_states_its_permission_and_whether_it_needs_a_
     paths = api.get("/openapi.json").json["paths"]
     for spec in ROUTES:
         op = paths[spec.path][spec.method.lower()]
-        expected = sorted(spec.permission) if isinstance(spec.permission, frozenset) else spec.permission
-        assert op["x-permission"] == expected, (spec.method, spec.path)
-        assert ("security" in op) == (spec.permission not in (PUBLIC, LOCAL_ONLY)), (spec.method, spec.path)
+        assert op["x-scope"] == spec.scope.kind, (spec.method, spec.path)
+        assert op.get("x-permissions", []) == sorted(spec.scope.actions), (spec.method, spec.path)
+        assert ("security" in op) == spec.scope.needs_token, (spec.method, spec.path)
         if spec.body is not None:
             assert op["requestBody"]["content"][spec.content_types[0]]["schema"] == spec.body
 

@@ -1,0 +1,110 @@
+"""Every key of the table, built in one place. Sort keys that mean "newest first" end in time-ordered ids."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+DUE_SHARDS = 4  # the sweep's index is spread over a few partitions so that no one of them gets hot
+
+
+def stamp(value: datetime) -> str:
+    """The one timestamp format inside keys: sorts as text in time order."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# base table ------------------------------------------------------------------------------------
+def user(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "PROFILE"
+
+
+def email_owner(email: str) -> tuple[str, str]:
+    """The sentinel that makes an email belong to one user."""
+    return f"EMAIL#{email}", "USER"
+
+
+def token(token_hash: str) -> tuple[str, str]:
+    return f"TOKEN#{token_hash}", "TOKEN"
+
+
+def account_pk(account_id: str) -> str:
+    return f"ACCOUNT#{account_id}"
+
+
+def partner_pk(partner_id: str) -> str:
+    return f"PARTNER#{partner_id}"
+
+
+def parent_pk(target_type: str, target_id: str) -> str:
+    """The partition of an account or a partner: its members or staff, invitations, seats and audit."""
+    return account_pk(target_id) if target_type == "account" else partner_pk(target_id)
+
+
+def account(account_id: str) -> tuple[str, str]:
+    return account_pk(account_id), "ACCOUNT"
+
+
+def partner(partner_id: str) -> tuple[str, str]:
+    return partner_pk(partner_id), "PARTNER"
+
+
+MEMBER, STAFF, SEAT, INVITE, AUDIT = "MEMBER#", "STAFF#", "SEAT#", "INVITE#", "AUDIT#"
+
+
+def member(account_id: str, user_id: str) -> tuple[str, str]:
+    return account_pk(account_id), MEMBER + user_id
+
+
+def staff(partner_id: str, user_id: str) -> tuple[str, str]:
+    return partner_pk(partner_id), STAFF + user_id
+
+
+def seat(parent: str, email: str) -> tuple[str, str]:
+    return parent, SEAT + email
+
+
+def invitation(parent: str, invitation_id: str) -> tuple[str, str]:
+    return parent, INVITE + invitation_id
+
+
+def audit(parent: str, event_id: str) -> tuple[str, str]:
+    return parent, AUDIT + event_id
+
+
+def rate(key: str, window_start: datetime) -> tuple[str, str]:
+    return f"RATE#{key}#{int(window_start.timestamp())}", "RATE"
+
+
+def outbox(to: str | None) -> str:
+    return f"OUTBOX#{to or '*'}"
+
+
+# gsi1: things of an email --------------------------------------------------------------------------
+def by_email(email: str) -> str:
+    return f"EMAIL#{email}"
+
+
+# gsi2: queues across the table ---------------------------------------------------------------------
+def due_shard(invitation_id: str) -> str:
+    return f"DUE#{int(hashlib.sha256(invitation_id.encode()).hexdigest(), 16) % DUE_SHARDS}"
+
+
+def due_shards() -> list[str]:
+    return [f"DUE#{n}" for n in range(DUE_SHARDS)]
+
+
+def due_sort(expires_at: datetime, parent: str, invitation_id: str) -> str:
+    return f"{stamp(expires_at)}#{parent}#{invitation_id}"
+
+
+# gsi3: a parent's lists under a filter --------------------------------------------------------------
+def invitation_list(parent: str, bucket: str) -> str:
+    """`open` holds pending and expired invitations ordered by expiry; the others hold one status each."""
+    return f"{parent}#INVITES#{bucket}"
+
+
+def open_sort(expires_at: datetime, invitation_id: str) -> str:
+    return f"{stamp(expires_at)}#{invitation_id}"
+
+
+def members_by_role(account_id: str, role: str) -> str:
+    return f"{account_pk(account_id)}#MEMBERS#{role}"

@@ -1,0 +1,212 @@
+"""The one table: keys, indexes and one PynamoDB model per kind of item (keys are built in `keys.py`)."""
+from __future__ import annotations
+
+from pynamodb.attributes import (BooleanAttribute, DiscriminatorAttribute, JSONAttribute, ListAttribute,
+                                 MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class ByEmail(GlobalSecondaryIndex):
+    """GSI1: everything of one email address — memberships, staff roles, pending invitations (`GET /me`)."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class Queues(GlobalSecondaryIndex):
+    """GSI2 (sparse): work across the whole table — invitations due to expire, applications in review."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class Lists(GlobalSecondaryIndex):
+    """GSI3 (sparse): a parent's list under a filter, in its order (invitations by status, members by role)."""
+
+    class Meta:
+        index_name = "gsi3"
+        projection = AllProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+    gsi3sk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Every item of the table; `kind` says which model it is."""
+
+    class Meta:
+        table_name = "latchkey"
+        region = "us-east-1"
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    ttl = TTLAttribute(null=True)
+    by_email = ByEmail()
+    queues = Queues()
+    lists = Lists()
+
+
+class UserItem(Item, discriminator="user"):
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    first_name = UnicodeAttribute(default="")
+    last_name = UnicodeAttribute(default="")
+    phone = UnicodeAttribute(null=True)
+    email_verified = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    last_login_at = UTCDateTimeAttribute(null=True)
+    sessions_revoked_at = UTCDateTimeAttribute(null=True)
+    partner_roles = MapAttribute(default=dict)  # partner_id -> role, written with the staff membership
+
+
+class EmailItem(Item, discriminator="email"):
+    """Sentinel that makes an email unique across users (written with the user, read consistently)."""
+
+    user_id = UnicodeAttribute()
+
+
+class TokenItem(Item, discriminator="token"):
+    """A mailed one-time link (verification, password reset), keyed by the SHA-256 of its token."""
+
+    purpose = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
+    expires_at = UTCDateTimeAttribute()
+
+
+class AccountItem(Item, discriminator="account"):
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    type = UnicodeAttribute()
+    plan = UnicodeAttribute(default="starter")
+    status = UnicodeAttribute(default="active")
+    owner_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    partner_id = UnicodeAttribute(null=True)
+    assigned_staff = ListAttribute(of=UnicodeAttribute, default=list)
+    business_info = JSONAttribute(default=dict)
+    logo_url = UnicodeAttribute(null=True)
+    authorized_user_slots = NumberAttribute(default=0)
+    created_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class MemberItem(Item, discriminator="member"):
+    account_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    email = UnicodeAttribute(default="")
+    joined_at = UTCDateTimeAttribute()
+
+
+class SeatItem(Item, discriminator="seat"):
+    """Sentinel per (account or partner, email): who holds that address's place — a pending invitation or a member.
+
+    Writing it in the invitation's and the membership's transactions makes "one pending invitation per
+    email" and "already a member" conditions that need no read first.
+    """
+
+    state = UnicodeAttribute()  # "invited" or "member"
+    invitation_id = UnicodeAttribute(null=True)
+    user_id = UnicodeAttribute(null=True)
+
+
+class PartnerItem(Item, discriminator="partner"):
+    partner_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    admin_count = NumberAttribute(default=0)
+    version = NumberAttribute(default=0)
+
+
+class StaffItem(Item, discriminator="staff"):
+    partner_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    email = UnicodeAttribute()
+    joined_at = UTCDateTimeAttribute()
+
+
+class InviteItem(Item, discriminator="invite"):
+    """An invitation, under its target's partition. Index keys are set while it is pending (and gsi3 always)."""
+
+    invitation_id = UnicodeAttribute()
+    target_type = UnicodeAttribute(default="account")
+    account_id = UnicodeAttribute(null=True)
+    partner_id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute()
+    role = UnicodeAttribute()
+    status = UnicodeAttribute()
+    delivery_status = UnicodeAttribute(default="queued")
+    invited_by_user_id = UnicodeAttribute()
+    invited_by_name = UnicodeAttribute(default="")
+    invited_by_email = UnicodeAttribute(default="")
+    account_name = UnicodeAttribute(default="")
+    partner_name = UnicodeAttribute(default="")
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    message = UnicodeAttribute(null=True)
+    form_id = UnicodeAttribute(null=True)
+    token_hash = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute()
+    last_sent_at = UTCDateTimeAttribute(null=True)
+    send_count = NumberAttribute(default=0)
+    responded_at = UTCDateTimeAttribute(null=True)
+    valid_days = NumberAttribute(default=30)
+
+
+class LinkItem(InviteItem, discriminator="invite_link"):
+    """The invitation as its link sees it: a copy under `TOKEN#<sha256>`, kept in step in every transaction.
+
+    One GetItem answers a link (page, read, accept, decline, activate) with no second read.
+    """
+
+
+class AuditItem(Item, discriminator="audit"):
+    event_id = UnicodeAttribute()
+    account_id = UnicodeAttribute(null=True)
+    partner_id = UnicodeAttribute(null=True)
+    at = UTCDateTimeAttribute()
+    action = UnicodeAttribute()
+    actor = JSONAttribute()
+    target_type = UnicodeAttribute()
+    target_id = UnicodeAttribute()
+    details = JSONAttribute(default=dict)
+
+
+class RateItem(Item, discriminator="rate"):
+    hits = NumberAttribute(default=0)
+
+
+class OutboxItem(Item, discriminator="outbox"):
+    """Local stage only: a copy of each sent mail for the local mail page."""
+
+    message_id = UnicodeAttribute()
+    to = ListAttribute(of=UnicodeAttribute)
+    subject = UnicodeAttribute()
+    text = UnicodeAttribute()
+    html = UnicodeAttribute()
+    links = ListAttribute(of=UnicodeAttribute, default=list)
+    sent_at = UTCDateTimeAttribute()
+
+
+MODELS = (Item, UserItem, EmailItem, TokenItem, AccountItem, MemberItem, SeatItem, PartnerItem, StaffItem,
+          InviteItem, LinkItem, AuditItem, RateItem, OutboxItem)
+INDEXES = (ByEmail, Queues, Lists)

@@ -1,0 +1,33 @@
+"""What accepting an invitation writes, by its target: an account membership or a partner staff role."""
+from __future__ import annotations
+
+from ...domain import invitations as rules
+from ...domain.invitations import ACCOUNT, Invitation
+from ...domain.model import Actor, Membership, StaffMember, User
+from .. import audit
+from ..deps import Deps
+
+
+def join(deps: Deps, tx, inv: Invitation, user: User):
+    """Add to `tx` everything accepting `inv` writes for `user`; returns the new membership or staff role."""
+    now = deps.clock.now()
+    actor = Actor(user.user_id, user.email)
+    deps.store.invitations.accept(tx, inv, now)
+    if inv.target_type == ACCOUNT:
+        joined = Membership(inv.target_id, user.user_id, inv.role, rules.member_status_for(inv.role), now,
+                            email=user.email)
+        deps.store.accounts.add_member(tx, joined)
+        if inv.role == "owner":
+            deps.store.accounts.add_owner(tx, inv.target_id, user.user_id)
+        else:
+            deps.store.accounts.require_open(tx, inv.target_id)
+    else:
+        joined = StaffMember(inv.target_id, user.user_id, inv.role, user.email, now)
+        deps.store.partners.add_staff(tx, joined)
+        deps.store.users.set_partner_role(tx, user.user_id, inv.target_id, inv.role)
+    for action, kind, target_id, details in (
+            ("invitation.accepted", "invitation", inv.invitation_id, {"email": inv.email, "role": inv.role}),
+            ("member.added", "user", user.user_id, {"role": inv.role, "invitation_id": inv.invitation_id})):
+        deps.store.audit.add(tx, audit.for_target(deps, inv.target_type, inv.target_id, action, actor, kind,
+                                                  target_id, **details))
+    return joined
