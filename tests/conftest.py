@@ -115,3 +115,12 @@ def api(client):
 
 def token_from(link: str) -> str:
     return re.sub(r".*/", "", link)
+
+
+@pytest.fixture(scope="module")
+def table():
+    """The one table on moto in process, for a whole test module (tests make their own ids: FakeSecrets)."""
+    from tests.fakes import moto_table
+
+    with moto_table():
+        yield

@@ -1,12 +1,13 @@
-"""In-memory fakes of the ports, for service tests that need no AWS (fakes, not mocks)."""
+"""Fakes of the outside world (user pool, mail, clock, randomness) for service tests, and the one table on
+moto in process: the table's conditional writes are the rules, so services are tested against them."""
 from __future__ import annotations
 
+import contextlib
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib.adapters.clock import FixedClock
-from chalicelib.adapters.memory_store import MemoryStore
 from chalicelib.domain.errors import InvalidCredentials, NotFound, Unauthenticated, UserExists, ValidationFailed
 from chalicelib.services.deps import Deps, Settings
 from chalicelib.services.ports import MailMessage, SignInTokens
@@ -117,29 +118,50 @@ class FakeMailer:
         return self.last_link(email, path).rsplit("/", 1)[1]
 
 
+# One counter per process: ids and tokens never repeat, even across tests that share a table.
+_SERIAL = itertools.count(1)
+
+
 class FakeSecrets:
-    """Predictable, never repeating: `tok-0001`, `usr_0002`, ... (every issued token is kept)."""
+    """Predictable, never repeating, in creation order: `tok-000001-…`, `usr_000002`, ... (tokens are kept)."""
 
     def __init__(self) -> None:
-        self._serial = itertools.count(1)
         self.issued: list[str] = []
 
     def token(self) -> str:
-        raw = f"tok-{next(self._serial):04d}-link-secret"
+        raw = f"tok-{next(_SERIAL):06d}-link-secret"
         self.issued.append(raw)
         return raw
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}_{next(self._serial):04d}"
+        return f"{prefix}_{next(_SERIAL):06d}"
 
 
-def make_deps(store=None, settings: Settings | None = None, start: datetime = START) -> Deps:
-    """Everything a use case needs, in memory; pass a DynamoStore to run the services on moto."""
+TABLE, REGION = "latchkey-test", "us-east-1"
+CURSOR_KEY = b"cursor key of the tests"
+
+
+@contextlib.contextmanager
+def moto_table():
+    """moto in process with the one table (indexes, TTL) created and every model bound to it."""
+    import moto
+
+    from chalicelib.adapters.dynamo import connection
+
+    with moto.mock_aws():
+        connection.create_table(TABLE, REGION)
+        yield
+
+
+def make_deps(settings: Settings | None = None, start: datetime = START) -> Deps:
+    """Everything a use case needs: the table (bound by `moto_table`) and fakes of the rest."""
+    from chalicelib.adapters.dynamo.store import Store
+
     return Deps(
-        store=store if store is not None else MemoryStore(),
+        store=Store(CURSOR_KEY),
         identity=FakeIdentity(),
         mailer=FakeMailer(),
         clock=FixedClock(start),
         secrets=FakeSecrets(),
-        settings=settings or Settings(public_base_url=BASE_URL, stage="test"),
+        settings=settings or Settings(public_base_url=BASE_URL),
     )
