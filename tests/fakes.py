@@ -165,3 +165,16 @@ def make_deps(settings: Settings | None = None, start: datetime = START) -> Deps
         secrets=FakeSecrets(),
         settings=settings or Settings(public_base_url=BASE_URL),
     )
+
+
+def table_items(kind: str | None = None) -> list[dict]:
+    """Every item of the test table (a test's look at the whole table; the service never reads it this way)."""
+    from chalicelib.adapters.dynamo import connection
+
+    client, items, start = connection.connection().client, [], None
+    while True:
+        page = client.scan(TableName=connection.table(), **({"ExclusiveStartKey": start} if start else {}))
+        items += [i for i in page["Items"] if kind is None or i.get("kind", {}).get("S") == kind]
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return items

@@ -8,16 +8,17 @@ from datetime import datetime, timezone
 
 import pytest
 
-from chalicelib.adapters import dynamo_models
-from chalicelib.adapters.clock import SystemSecrets, SystemClock
-from chalicelib.adapters.dynamo_store import DynamoStore
+from chalicelib.adapters.clock import SystemClock, SystemSecrets
+from chalicelib.adapters.dynamo import connection
+from chalicelib.adapters.dynamo.store import Store
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.model import User
-from chalicelib.services import accounts, invitations
-from chalicelib.services.access import authorize
+from chalicelib.services import accounts
 from chalicelib.services.deps import Deps, Settings
-from chalicelib.services.principal import Principal
+from chalicelib.services.invitations import expiry, invitee, inviter
 from chalicelib.services.ports import MailMessage
+from chalicelib.services.principal import Principal
+from tests.services.support import on_account, signed_in
 
 
 class _Outbox:
@@ -50,10 +51,9 @@ def moto_server():
 def deps(moto_server, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     table = f"concurrency-{os.getpid()}-{_free_port()}"
-    dynamo_models.create_table(table, "us-east-1", moto_server)
-    yield Deps(store=DynamoStore(), identity=None, mailer=_Outbox(), clock=SystemClock(), secrets=SystemSecrets(),
-               settings=Settings(public_base_url="https://latchkey.test"))
-    dynamo_models.bind("latchkey-local", "us-east-1", None)
+    connection.create_table(table, "us-east-1", moto_server)
+    yield Deps(store=Store(b"concurrency"), identity=None, mailer=_Outbox(), clock=SystemClock(),
+               secrets=SystemSecrets(), settings=Settings(public_base_url="https://latchkey.test"))
 
 
 def _race(action, threads: int) -> list[str]:
@@ -71,58 +71,64 @@ def _race(action, threads: int) -> list[str]:
 
 def _user(deps, email):
     user = User(deps.secrets.new_id("usr"), email, "F", "L", datetime.now(timezone.utc), email_verified=True)
-    deps.store.create_user(user)
+    tx = deps.store.transaction()
+    deps.store.users.add(tx, user)
+    tx.commit()
     return user
 
 
 def test_twenty_concurrent_accepts_of_one_link_make_exactly_one_membership(deps):
     owner = _user(deps, "owner@example.com")
     friend = _user(deps, "friend@example.com")
-    account, _, _ = accounts.create(deps, Principal(owner.user_id), "Home", "personal")
-    ctx = authorize(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
-    invitations.create(deps, ctx, {"email": friend.email, "role": "collaborator"})
+    account, _ = accounts.create(deps, signed_in(deps, Principal(owner.user_id)), "Home", "personal")
+    ctx = on_account(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
+    inviter.create(deps, ctx, {"email": friend.email, "role": "collaborator"})
     token = deps.mailer.sent[-1].links[0].rsplit("/", 1)[1]
+    friend_ctx = signed_in(deps, Principal(friend.user_id, "127.0.0.1"))
 
-    outcomes = _race(lambda _: invitations.accept(deps, Principal(friend.user_id, "127.0.0.1"), token), 20)
+    outcomes = _race(lambda _: invitee.accept(deps, friend_ctx, token), 20)
 
     assert outcomes.count("ok") == 1
     assert set(outcomes) - {"ok"} <= {"invitation_accepted", "already_member"}
-    members = deps.store.list_members(account.account_id, 50, None).items
+    members = deps.store.accounts.list_members(account.account_id, None, 50, None).items
     assert sorted(m.user_id for m in members) == sorted([owner.user_id, friend.user_id])
-    accepted = [e for e in deps.store.list_audit(account.account_id, 50, None).items if e.action == "invitation.accepted"]
+    accepted = [e for e in deps.store.audit.list("account", account.account_id, 50, None).items
+                if e.action == "invitation.accepted"]
     assert len(accepted) == 1
 
 
 def test_ten_concurrent_expiries_of_one_invitation_leave_one_outcome(deps):
     owner = _user(deps, "owner2@example.com")
-    account, _, _ = accounts.create(deps, Principal(owner.user_id), "Shop", "personal")
-    ctx = authorize(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
-    inv = invitations.create(deps, ctx, {"email": "late@example.com", "role": "collaborator", "expires_in_days": 1})
+    account, _ = accounts.create(deps, signed_in(deps, Principal(owner.user_id)), "Shop", "personal")
+    ctx = on_account(deps, Principal(owner.user_id), account.account_id, "collaborators.invite")
+    inv = inviter.create(deps, ctx, {"email": "late@example.com", "role": "collaborator", "expires_in_days": 1})
     from datetime import timedelta
 
     later = inv.expires_at + timedelta(seconds=1)
     results = []
 
     def expire(_):
-        return invitations._expire_one(deps, inv, later)
+        from copy import deepcopy
+
+        return expiry.expire(deps, deepcopy(inv), later)
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         results = list(pool.map(expire, range(10)))
     assert results.count(True) == 1
-    fresh = deps.store.get_invitation(account.account_id, inv.invitation_id)
+    fresh = deps.store.invitations.get("account", account.account_id, inv.invitation_id)
     assert fresh.status == "expired"
-    expired_events = [e for e in deps.store.list_audit(account.account_id, 50, None).items
+    expired_events = [e for e in deps.store.audit.list("account", account.account_id, 50, None).items
                       if e.action == "invitation.expired"]
     assert len(expired_events) == 1
 
 
 def test_concurrent_authorized_user_invitations_never_exceed_two(deps):
     owner = _user(deps, "boss@example.com")
-    account, _, _ = accounts.create(deps, Principal(owner.user_id), "Bakery", "business")
-    ctx = authorize(deps, Principal(owner.user_id), account.account_id, "authorized_users.add")
+    account, _ = accounts.create(deps, signed_in(deps, Principal(owner.user_id)), "Bakery", "business")
+    ctx = on_account(deps, Principal(owner.user_id), account.account_id, "authorized_users.add")
 
-    outcomes = _race(lambda n: invitations.create(
+    outcomes = _race(lambda n: inviter.create(
         deps, ctx, {"email": f"au{n}@example.com", "role": "authorized_user"}), 8)
     assert outcomes.count("ok") == 2
     assert set(outcomes) - {"ok"} == {"authorized_user_limit"}
-    assert deps.store.get_account(account.account_id).authorized_user_slots == 2
+    assert deps.store.accounts.get(account.account_id).authorized_user_slots == 2

@@ -137,8 +137,8 @@ def activate(deps: Deps, raw_token: str, password: str, first_name: str | None, 
                 created_at=now, email_verified=True, last_login_at=now)
     deps.identity.create_user(user.user_id, user.email, password, email_verified=True)  # password policy: 400
     tx = deps.store.transaction()
+    join(deps, tx, inv, user, new_user=True)
     deps.store.users.add(tx, user)  # 409 user_exists when the email already has a user
-    join(deps, tx, inv, user)
     try:
         tx.commit()
     except Exception as exc:

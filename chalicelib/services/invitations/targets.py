@@ -8,8 +8,11 @@ from .. import audit
 from ..deps import Deps
 
 
-def join(deps: Deps, tx, inv: Invitation, user: User):
-    """Add to `tx` everything accepting `inv` writes for `user`; returns the new membership or staff role."""
+def join(deps: Deps, tx, inv: Invitation, user: User, new_user: bool = False):
+    """Add to `tx` everything accepting `inv` writes for `user`; returns the new membership or staff role.
+
+    `new_user`: the profile is written by the same transaction (activation), so it carries the partner role
+    itself (a transaction may touch an item once)."""
     now = deps.clock.now()
     actor = Actor(user.user_id, user.email)
     deps.store.invitations.accept(tx, inv, now)
@@ -24,7 +27,10 @@ def join(deps: Deps, tx, inv: Invitation, user: User):
     else:
         joined = StaffMember(inv.target_id, user.user_id, inv.role, user.email, now)
         deps.store.partners.add_staff(tx, joined)
-        deps.store.users.set_partner_role(tx, user.user_id, inv.target_id, inv.role)
+        if new_user:
+            user.partner_roles[inv.target_id] = inv.role
+        else:
+            deps.store.users.set_partner_role(tx, user.user_id, inv.target_id, inv.role)
     for action, kind, target_id, details in (
             ("invitation.accepted", "invitation", inv.invitation_id, {"email": inv.email, "role": inv.role}),
             ("member.added", "user", user.user_id, {"role": inv.role, "invitation_id": inv.invitation_id})):

@@ -1,4 +1,4 @@
-"""Sign-up, verification, login, rate limits and password reset, on in-memory fakes."""
+"""Sign-up, verification, login, rate limits and password reset, on the table (moto) with a fake user pool."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,7 +8,7 @@ import pytest
 from chalicelib.domain.errors import (EmailNotVerified, InvalidCredentials, NotFound, RateLimited, Unauthenticated,
                                       ValidationFailed)
 from chalicelib.services import identity
-from tests.fakes import BASE_URL, make_deps
+from tests.fakes import BASE_URL, make_deps, moto_table, table_items
 
 EMAIL = "ada@example.com"
 PASSWORD = "correct horse battery"
@@ -16,7 +16,13 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def deps():
-    return make_deps()
+    # A table of its own per test: these tests use one address over and over.
+    with moto_table():
+        yield make_deps()
+
+
+def user_ids() -> list[str]:
+    return [i["user_id"]["S"] for i in table_items("user")]
 
 
 def signup(deps, email=EMAIL, password=PASSWORD, first="Ada", last="Lovelace"):
@@ -26,11 +32,11 @@ def signup(deps, email=EMAIL, password=PASSWORD, first="Ada", last="Lovelace"):
 def verified_user(deps, email=EMAIL, password=PASSWORD) -> str:
     signup(deps, email, password)
     identity.verify_email(deps, deps.mailer.last_token(email, "/verify/"))
-    return deps.store.user_id_for_email(email)
+    return deps.store.users.id_for_email(email)
 
 
 def the_user(deps, email=EMAIL):
-    return deps.store.get_user(deps.store.user_id_for_email(email))
+    return deps.store.users.get(deps.store.users.id_for_email(email))
 
 
 # sign-up ---------------------------------------------------------------------------------------
@@ -38,7 +44,7 @@ def the_user(deps, email=EMAIL):
 def test_signup_creates_one_unverified_user_under_the_normalised_email(deps):
     signup(deps, email="  Ada@Example.COM ")
 
-    assert list(deps.store.users) == [deps.store.user_id_for_email(EMAIL)]
+    assert user_ids() == [deps.store.users.id_for_email(EMAIL)]
     user = the_user(deps)
     assert (user.email, user.first_name, user.last_name, user.email_verified) == (EMAIL, "Ada", "Lovelace", False)
     pooled = deps.identity.users[user.user_id]
@@ -63,7 +69,7 @@ def test_signup_for_a_verified_email_changes_nothing_and_tells_the_owner(deps):
 
     signup(deps, email="ADA@example.com", password="second password", first="Eve", last="Mallory")
 
-    assert list(deps.store.users) == [user_id]
+    assert user_ids() == [user_id]
     assert the_user(deps).first_name == "Ada"
     assert deps.identity.users[user_id].password == "first password"
     [message] = deps.mailer.sent
@@ -77,7 +83,7 @@ def test_signup_for_an_unverified_email_mails_a_new_verification_link_to_the_own
 
     signup(deps, password="second password")
 
-    assert len(deps.store.users) == 1 and len(deps.identity.users) == 1
+    assert len(user_ids()) == 1 and len(deps.identity.users) == 1
     links = deps.mailer.links(EMAIL, "/verify/")
     assert len(links) == 2 and links[1] != first_link
 
@@ -86,10 +92,10 @@ def test_a_password_the_pool_refuses_leaves_no_user_and_the_email_free(deps):
     with pytest.raises(ValidationFailed):
         signup(deps, password="short")
 
-    assert deps.store.users == {} and deps.store.user_id_for_email(EMAIL) is None
+    assert user_ids() == [] and deps.store.users.id_for_email(EMAIL) is None
     assert deps.identity.users == {} and deps.mailer.sent == []
     signup(deps)  # the same email can sign up again
-    assert deps.store.user_id_for_email(EMAIL) is not None
+    assert deps.store.users.id_for_email(EMAIL) is not None
 
 
 def test_an_identity_outage_during_signup_leaves_no_user_and_the_email_free(deps):
@@ -98,7 +104,7 @@ def test_an_identity_outage_during_signup_leaves_no_user_and_the_email_free(deps
     with pytest.raises(RuntimeError):
         signup(deps)
 
-    assert deps.store.users == {} and deps.store.user_id_for_email(EMAIL) is None
+    assert user_ids() == [] and deps.store.users.id_for_email(EMAIL) is None
     assert deps.mailer.sent == []
 
 
@@ -185,7 +191,7 @@ def test_login_returns_tokens_and_records_the_login_time(deps):
     tokens = identity.login(deps, "  ADA@example.com", PASSWORD, "198.51.100.7")
 
     assert deps.identity.refresh_tokens[tokens.refresh_token] == user_id
-    assert deps.store.get_user(user_id).last_login_at == deps.clock.now()
+    assert deps.store.users.get(user_id).last_login_at == deps.clock.now()
 
 
 def test_refresh_works_until_logout_ends_every_session(deps):
@@ -229,7 +235,7 @@ def test_the_email_block_lifts_when_the_window_has_passed(deps):
     deps.clock.advance(blocked.value.retry_after)
 
     identity.login(deps, EMAIL, PASSWORD, "198.51.100.7")
-    assert deps.store.get_user(user_id).last_login_at == deps.clock.now()
+    assert deps.store.users.get(user_id).last_login_at == deps.clock.now()
 
 
 def test_the_failures_below_the_limit_do_not_block(deps):
@@ -267,7 +273,7 @@ def test_repeated_signups_for_a_taken_email_are_capped_too(deps):
     for _ in range(cap + 3):
         signup(deps)
 
-    assert len(deps.mailer.to(EMAIL)) == cap and len(deps.store.users) == 1
+    assert len(deps.mailer.to(EMAIL)) == cap and len(user_ids()) == 1
 
 
 # password reset --------------------------------------------------------------------------------

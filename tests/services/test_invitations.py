@@ -1,0 +1,279 @@
+"""The invitation use cases on the table: both sides of the link flow, for an account and for partner staff."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from chalicelib.domain import errors
+from chalicelib.services import accounts, members, partners
+from chalicelib.services.invitations import expiry, invitee, inviter
+from tests.services.support import on_account, on_partner, person, signed_in, user_of
+
+
+@pytest.fixture
+def world(deps):
+    owner = person(deps, "owner")
+    account, _ = accounts.create(deps, signed_in(deps, owner), "Bakery", "business")
+    return owner, account, on_account(deps, owner, account.account_id, "collaborators.invite")
+
+
+def invite(deps, ctx, email, role="collaborator", **extra):
+    return inviter.create(deps, ctx, {"email": email, "role": role, **extra})
+
+
+def link(deps, email):
+    return deps.mailer.last_token(email, "/i/")
+
+
+def newcomer(deps, name):
+    """A verified user whose address we invite next."""
+    principal = person(deps, name)
+    return principal, user_of(deps, principal).email
+
+
+def test_create_then_accept_makes_a_member_and_clears_the_pending_state(deps, world):
+    owner, account, ctx = world
+    friend, email = newcomer(deps, "friend")
+    inv = invite(deps, ctx, email.upper())
+    assert [i.invitation_id for i in invitee.pending_for(deps, email)] == [inv.invitation_id]
+
+    _, membership = invitee.accept(deps, signed_in(deps, friend), link(deps, email))
+
+    assert (membership.role, membership.status) == ("collaborator", "active")
+    assert deps.store.accounts.get_member(account.account_id, friend.user_id).role == "collaborator"
+    assert invitee.pending_for(deps, email) == []
+    assert deps.store.invitations.get("account", account.account_id, inv.invitation_id).status == "accepted"
+    with pytest.raises(errors.AlreadyMember):  # a new invitation to a member is refused
+        invite(deps, ctx, email, "guest")
+    [told] = deps.mailer.to(user_of(deps, owner).email)
+    assert "accepted your invitation" in told.subject
+
+
+def test_a_second_pending_invitation_is_refused_until_the_first_is_closed(deps, world):
+    _, _, ctx = world
+    first = invite(deps, ctx, "x@example.com", "guest")
+    with pytest.raises(errors.InvitationPending):
+        invite(deps, ctx, "x@example.com")
+    inviter.revoke(deps, ctx, first.invitation_id)
+    assert invite(deps, ctx, "x@example.com").status == "pending"
+
+
+def test_an_expired_but_unswept_invitation_does_not_block_inviting_that_email_again(deps, world):
+    owner, account, ctx = world
+    old = invite(deps, ctx, "late@example.com", expires_in_days=1)
+    deps.clock.advance(timedelta(days=2).total_seconds())
+
+    again = invite(deps, ctx, "late@example.com", "guest")
+
+    assert again.status == "pending" and again.invitation_id != old.invitation_id
+    assert deps.store.invitations.get("account", account.account_id, old.invitation_id).status == "expired"
+
+
+def test_invitations_that_fail_use_none_of_the_daily_quota(deps, world):
+    from dataclasses import replace
+
+    _, _, ctx = world
+    deps.settings = replace(deps.settings, invites_per_inviter_per_day=3)
+    invite(deps, ctx, "held@example.com")
+    for _ in range(5):
+        with pytest.raises(errors.InvitationPending):
+            invite(deps, ctx, "held@example.com")
+    invite(deps, ctx, "second@example.com")
+    invite(deps, ctx, "third@example.com")
+    with pytest.raises(errors.RateLimited) as limited:
+        invite(deps, ctx, "fourth@example.com")
+    assert 0 < limited.value.retry_after <= 86400
+    assert deps.mailer.to("fourth@example.com") == []
+
+
+def test_lists_are_newest_first_with_real_ids(deps, world):
+    _, account, ctx = world
+    made = [invite(deps, ctx, f"n{n}@example.com").invitation_id for n in range(5)]
+    listed = [i.invitation_id for i in inviter.list_page(deps, ctx, None, 10, None).items]
+    assert listed == made[::-1]
+
+
+def test_accepting_an_authorized_user_invitation_keeps_its_slot_and_starts_the_application(deps, world):
+    owner, account, ctx = world
+    au, email = newcomer(deps, "au")
+    invite(deps, ctx, email, "authorized_user")
+    _, membership = invitee.accept(deps, signed_in(deps, au), link(deps, email))
+    assert membership.status == "application_required"
+    assert deps.store.accounts.get(account.account_id).authorized_user_slots == 1
+    members.remove(deps, on_account(deps, owner, account.account_id), au.user_id)
+    assert deps.store.accounts.get(account.account_id).authorized_user_slots == 0
+
+
+def test_decline_and_revoke_free_the_authorized_user_slot(deps, world):
+    _, account, ctx = world
+    a = invite(deps, ctx, "a@example.com", "authorized_user")
+    invite(deps, ctx, "b@example.com", "authorized_user")
+    with pytest.raises(errors.AuthorizedUserLimit):
+        invite(deps, ctx, "c@example.com", "authorized_user")
+    invitee.decline(deps, link(deps, "b@example.com"), None)
+    inviter.revoke(deps, ctx, a.invitation_id)
+    assert deps.store.accounts.get(account.account_id).authorized_user_slots == 0
+    invite(deps, ctx, "c@example.com", "authorized_user")
+
+
+def test_an_expired_authorized_user_invitation_gives_its_slot_up_before_the_sweep(deps, world):
+    _, account, ctx = world
+    for name in ("a", "b"):
+        invite(deps, ctx, f"{name}@example.com", "authorized_user", expires_in_days=1)
+    deps.clock.advance(timedelta(days=2).total_seconds())
+    invite(deps, ctx, "c@example.com", "authorized_user")
+    assert deps.store.accounts.get(account.account_id).authorized_user_slots == 1
+
+
+def test_the_sweep_expires_due_invitations_once_and_leaves_others(deps, world):
+    _, account, ctx = world
+    soon = invite(deps, ctx, "soon@example.com", "authorized_user", expires_in_days=1)
+    later = invite(deps, ctx, "later@example.com", "guest", expires_in_days=10)
+    deps.clock.advance(timedelta(days=2).total_seconds())
+    first = expiry.sweep(deps)
+    assert first["expired"] >= 1 and first["failed"] == 0  # other tests' due invitations share the table
+    assert expiry.sweep(deps) == {"expired": 0, "skipped": 0, "failed": 0}
+    assert deps.store.invitations.get("account", account.account_id, soon.invitation_id).status == "expired"
+    assert deps.store.invitations.get("account", account.account_id, later.invitation_id).status == "pending"
+    assert deps.store.accounts.get(account.account_id).authorized_user_slots == 0
+    with pytest.raises(errors.InvitationExpired):
+        invitee.decline(deps, link(deps, "soon@example.com"), None)
+
+
+def test_one_failing_item_does_not_stop_the_sweep_and_the_next_run_finishes(deps, world, monkeypatch):
+    _, account, ctx = world
+    invs = [invite(deps, ctx, f"s{n}@example.com", "guest", expires_in_days=1) for n in range(4)]
+    broken, real_close = invs[1].invitation_id, deps.store.invitations.close
+
+    def flaky_close(tx, inv, *args, **kwargs):
+        if inv.invitation_id == broken:
+            raise RuntimeError("the table is having a bad day")
+        return real_close(tx, inv, *args, **kwargs)
+
+    monkeypatch.setattr(deps.store.invitations, "close", flaky_close)
+    deps.clock.advance(timedelta(days=2).total_seconds())
+    assert expiry.sweep(deps)["failed"] == 1
+    statuses = {i.invitation_id: deps.store.invitations.get("account", account.account_id, i.invitation_id).status
+                for i in invs}
+    assert statuses.pop(broken) == "pending" and set(statuses.values()) == {"expired"}
+    monkeypatch.setattr(deps.store.invitations, "close", real_close)
+    assert expiry.sweep(deps)["failed"] == 0
+    assert deps.store.invitations.get("account", account.account_id, broken).status == "expired"
+
+
+def test_a_sweep_without_time_left_does_nothing(deps, world):
+    _, _, ctx = world
+    invite(deps, ctx, "t@example.com", "guest", expires_in_days=1)
+    deps.clock.advance(timedelta(days=2).total_seconds())
+    assert expiry.sweep(deps, time_budget_seconds=0) == {"expired": 0, "skipped": 0, "failed": 0}
+
+
+def test_resend_of_a_swept_invitation_revives_it_with_a_new_link(deps, world):
+    _, _, ctx = world
+    inv = invite(deps, ctx, "r@example.com", expires_in_days=1)
+    old = link(deps, "r@example.com")
+    deps.clock.advance(timedelta(days=2).total_seconds())
+    expiry.sweep(deps)
+    again = inviter.resend(deps, ctx, inv.invitation_id)
+    assert again.status == "pending" and again.send_count == 2
+    new = link(deps, "r@example.com")
+    assert new != old
+    with pytest.raises(errors.NotFound):
+        invitee.lookup(deps, old, None)
+    assert invitee.lookup(deps, new, None).effective_status(deps.clock.now()) == "pending"
+
+
+def test_activate_creates_the_user_and_the_membership_in_one_go(deps, world):
+    _, account, ctx = world
+    invite(deps, ctx, "new@example.com", "guest", first_name="Nia")
+    tokens, inv = invitee.activate(deps, link(deps, "new@example.com"), "a new password", None, "Nwosu", "203.0.113.9")
+    user_id = deps.store.users.id_for_email("new@example.com")
+    user = deps.store.users.get(user_id)
+    assert (user.first_name, user.last_name, user.email_verified) == ("Nia", "Nwosu", True)
+    assert user.last_login_at == deps.clock.now() and tokens.access_token
+    assert deps.store.accounts.get_member(account.account_id, user_id).role == "guest"
+
+
+def test_an_activation_for_a_taken_email_creates_no_user_anywhere(deps, world):
+    _, account, ctx = world
+    _, email = newcomer(deps, "taken")
+    invite(deps, ctx, email, "guest")
+    pool_before = set(deps.identity.users)
+    with pytest.raises(errors.UserExists):
+        invitee.activate(deps, link(deps, email), "a new password", None, None, None)
+    assert set(deps.identity.users) == pool_before
+    assert invitee.lookup(deps, link(deps, email), None).status == "pending"
+
+
+def test_the_last_owner_cannot_leave_and_removal_needs_the_matrix_permission(deps, world):
+    owner, account, ctx = world
+    guest, email = newcomer(deps, "guest")
+    invite(deps, ctx, email, "guest")
+    invitee.accept(deps, signed_in(deps, guest), link(deps, email))
+    guest_ctx = on_account(deps, guest, account.account_id)
+    with pytest.raises(errors.Forbidden):
+        members.remove(deps, guest_ctx, owner.user_id)
+    with pytest.raises(errors.LastOwner):
+        members.remove(deps, on_account(deps, owner, account.account_id), "me")
+    members.remove(deps, guest_ctx, "me")
+    with pytest.raises(errors.NotFound):
+        on_account(deps, guest, account.account_id)
+
+
+# the same link flow for a partner's staff --------------------------------------------------------
+
+@pytest.fixture
+def firm(deps):
+    admin = person(deps, "petra")
+    partner, _ = partners.create(deps, signed_in(deps, admin), "Ledger & Co")
+    return partner, admin, on_partner(deps, admin, partner.partner_id, "staff.manage")
+
+
+def test_a_staff_invitation_is_accepted_through_the_same_link_and_writes_a_staff_role(deps, firm):
+    partner, _, ctx = firm
+    staffer, email = newcomer(deps, "sven")
+    inv = invite(deps, ctx, email, "staff")
+    assert (inv.target_type, inv.partner_id, inv.account_id) == ("partner", partner.partner_id, None)
+    mail = deps.mailer.to(email)[-1]
+    assert "Ledger & Co" in mail.text and "staff member" in mail.text
+
+    _, joined = invitee.accept(deps, signed_in(deps, staffer), link(deps, email))
+
+    assert joined.role == "staff"
+    assert on_partner(deps, staffer, partner.partner_id, "clients.view").staff.role == "staff"
+    assert user_of(deps, staffer).partner_roles == {partner.partner_id: "staff"}
+    _, staff_roles, _ = deps.store.things_of_email(email)
+    assert [s.partner_id for s in staff_roles] == [partner.partner_id]
+
+
+def test_staff_invitations_resend_revoke_decline_and_expire_like_account_ones(deps, firm):
+    partner, _, ctx = firm
+    a = invite(deps, ctx, "a@firm.example", "staff")
+    deps.clock.advance(61)
+    inviter.resend(deps, ctx, a.invitation_id)
+    inviter.revoke(deps, ctx, a.invitation_id)
+    invite(deps, ctx, "b@firm.example", "partner_admin")
+    invitee.decline(deps, link(deps, "b@firm.example"), None)
+    invite(deps, ctx, "c@firm.example", "staff", expires_in_days=1)
+    deps.clock.advance(timedelta(days=2).total_seconds())
+    statuses = {i.email: i.effective_status(deps.clock.now())
+                for i in inviter.list_page(deps, ctx, None, 10, None).items}
+    assert statuses == {"a@firm.example": "revoked", "b@firm.example": "declined", "c@firm.example": "expired"}
+
+
+def test_a_new_person_activates_a_partner_admin_invitation(deps, firm):
+    partner, _, ctx = firm
+    invite(deps, ctx, "second.admin@firm.example", "partner_admin")
+    _, inv = invitee.activate(deps, link(deps, "second.admin@firm.example"), "a new password", "Sam", "Second", None)
+    assert inv.partner_id == partner.partner_id
+    assert deps.store.partners.get(partner.partner_id).admin_count == 2
+
+
+def test_staff_cannot_invite_staff(deps, firm):
+    partner, _, ctx = firm
+    staffer, email = newcomer(deps, "sven")
+    invite(deps, ctx, email, "staff")
+    invitee.accept(deps, signed_in(deps, staffer), link(deps, email))
+    with pytest.raises(errors.Forbidden):
+        on_partner(deps, staffer, partner.partner_id, "staff.manage")
