@@ -1,0 +1,456 @@
+"""Every route's DynamoDB calls, counted on moto by operation, held to the budget declared with the route.
+
+Each route has a scenario: its setup is not counted, then one request on the route's usual path is.
+A route without a scenario fails the inventory test below, so a new route cannot skip its budget.
+"""
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass
+
+import pytest
+
+import app  # noqa: F401  (importing the app registers every route)
+from chalicelib.api.http import ROUTES
+from tests.api.support import api, stack, unique_email  # noqa: F401  (fixtures)
+from tests.conftest import token_from
+
+PASSWORD = "correct horse battery"
+_n = itertools.count(1)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: dict | None = None
+    token: str | None = None
+    expect: int = 200
+    raw: str | None = None
+    headers: dict | None = None
+
+
+class DynamoCalls:
+    """Counts DynamoDB operations made through the app's one connection (copies of mail for the local
+    mail page are left out: they exist in the local stage only)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()
+
+    def __call__(self, model, params, **_):
+        if model.name == "PutItem" and str(params.get("Item", {}).get("pk", {}).get("S", "")).startswith("OUTBOX#"):
+            return
+        self.calls[model.name] += 1
+
+    def install(self) -> None:
+        from chalicelib.adapters.dynamo import connection
+
+        connection.connection().client.meta.events.register("before-parameter-build.dynamodb", self,
+                                                            unique_id="budget-counter")
+
+
+SCENARIOS: dict = {}
+
+
+def scenario(method: str, path: str):
+    def register(fn):
+        SCENARIOS[(method, path)] = fn
+        return fn
+    return register
+
+
+# a small world --------------------------------------------------------------------------------
+class World:
+    def __init__(self, api):
+        self.api = api
+        self.owner_email = unique_email("budget-owner")
+        self.owner, self.account = api.user_with_account(self.owner_email, type_="business", name="Budget Ltd")
+        partner = api.post("/partners", {"name": "Budget Advisers"}, token=self.owner)
+        assert partner.status_code == 201, partner.json
+        self.partner = partner.json["partner_id"]
+
+    def person(self) -> tuple[str, str]:
+        email = unique_email("budget")
+        return email, self.api.signup_verified(email, password=PASSWORD)
+
+    def invite(self, email: str | None = None, role: str = "collaborator") -> tuple[str, str, str]:
+        email = email or unique_email("invitee")
+        r = self.api.post(f"/accounts/{self.account}/invitations", {"email": email, "role": role}, token=self.owner)
+        assert r.status_code == 201, r.json
+        return email, r.json["invitation_id"], token_from(self.api.last_link(email, "/i/"))
+
+    def staff_invite(self) -> tuple[str, str]:
+        email = unique_email("staff")
+        r = self.api.post(f"/partners/{self.partner}/staff/invitations", {"email": email, "role": "staff"},
+                          token=self.owner)
+        assert r.status_code == 201, r.json
+        return email, r.json["invitation_id"]
+
+    def member(self, role: str = "collaborator") -> tuple[str, str]:
+        email, token = self.person()
+        _, _, link = self.invite(email, role)
+        assert self.api.post(f"/invitations/{link}/accept", token=token).status_code == 200
+        me = self.api.get("/me", token=token).json["user"]["user_id"]
+        return me, token
+
+    def mailed_token(self, email: str, prefix: str) -> str:
+        return token_from(self.api.last_link(email, prefix))
+
+
+# identity -------------------------------------------------------------------------------------
+@scenario("GET", "/health")
+def _health(w): return Request("GET", "/health")
+
+
+@scenario("GET", "/openapi.json")
+def _openapi(w): return Request("GET", "/openapi.json")
+
+
+@scenario("POST", "/auth/signup")
+def _signup(w):
+    return Request("POST", "/auth/signup", {"email": unique_email("new"), "password": PASSWORD, "first_name": "N",
+                                            "last_name": "P"}, expect=202)
+
+
+@scenario("POST", "/auth/verify-email")
+def _verify(w):
+    email = unique_email("verify")
+    w.api.post("/auth/signup", {"email": email, "password": PASSWORD, "first_name": "V", "last_name": "E"})
+    return Request("POST", "/auth/verify-email", {"token": w.mailed_token(email, "/verify/")})
+
+
+@scenario("POST", "/auth/login")
+def _login(w):
+    email, _ = w.person()
+    return Request("POST", "/auth/login", {"email": email, "password": PASSWORD})
+
+
+@scenario("POST", "/auth/refresh")
+def _refresh(w):
+    email, _ = w.person()
+    refresh = w.api.post("/auth/login", {"email": email, "password": PASSWORD}).json["refresh_token"]
+    return Request("POST", "/auth/refresh", {"refresh_token": refresh})
+
+
+@scenario("POST", "/auth/logout")
+def _logout(w): return Request("POST", "/auth/logout", token=w.person()[1], expect=204)
+
+
+@scenario("POST", "/auth/password/forgot")
+def _forgot(w): return Request("POST", "/auth/password/forgot", {"email": w.person()[0]}, expect=202)
+
+
+@scenario("POST", "/auth/password/reset")
+def _reset(w):
+    email, _ = w.person()
+    w.api.post("/auth/password/forgot", {"email": email})
+    return Request("POST", "/auth/password/reset", {"token": w.mailed_token(email, "/reset/"),
+                                                    "password": "another good password"})
+
+
+@scenario("GET", "/me")
+def _me(w): return Request("GET", "/me", token=w.owner)
+
+
+# accounts and members -------------------------------------------------------------------------
+@scenario("POST", "/accounts")
+def _create_account(w): return Request("POST", "/accounts", {"name": "New", "type": "personal"}, w.owner, 201)
+
+
+@scenario("GET", "/accounts/{account_id}")
+def _get_account(w): return Request("GET", f"/accounts/{w.account}", token=w.owner)
+
+
+@scenario("PATCH", "/accounts/{account_id}")
+def _patch_account(w): return Request("PATCH", f"/accounts/{w.account}", {"name": f"Renamed {next(_n)}"}, w.owner)
+
+
+@scenario("DELETE", "/accounts/{account_id}")
+def _close_account(w):
+    other = w.api.post("/accounts", {"name": "To close", "type": "personal"}, token=w.owner).json["account_id"]
+    return Request("DELETE", f"/accounts/{other}", token=w.owner, expect=204)
+
+
+@scenario("GET", "/accounts/{account_id}/permissions")
+def _permissions(w): return Request("GET", f"/accounts/{w.account}/permissions", token=w.owner)
+
+
+@scenario("GET", "/accounts/{account_id}/permissions/{action}")
+def _permission(w): return Request("GET", f"/accounts/{w.account}/permissions/money.withdraw", token=w.owner)
+
+
+@scenario("GET", "/accounts/{account_id}/members")
+def _members(w):
+    w.member()
+    return Request("GET", f"/accounts/{w.account}/members?role=collaborator&limit=1", token=w.owner)
+
+
+@scenario("DELETE", "/accounts/{account_id}/members/{user_id}")
+def _remove_member(w):
+    user_id, _ = w.member()
+    return Request("DELETE", f"/accounts/{w.account}/members/{user_id}", token=w.owner, expect=204)
+
+
+@scenario("GET", "/accounts/{account_id}/audit")
+def _audit(w): return Request("GET", f"/accounts/{w.account}/audit?limit=5", token=w.owner)
+
+
+# invitations ----------------------------------------------------------------------------------
+@scenario("POST", "/accounts/{account_id}/invitations")
+def _invite(w):
+    return Request("POST", f"/accounts/{w.account}/invitations", {"email": unique_email("i"), "role": "guest"},
+                   w.owner, 201)
+
+
+@scenario("GET", "/accounts/{account_id}/invitations")
+def _list_invitations(w):
+    for _ in range(3):
+        w.invite()
+    return Request("GET", f"/accounts/{w.account}/invitations?status=revoked&limit=1", token=w.owner)
+
+
+@scenario("GET", "/accounts/{account_id}/invitations/{invitation_id}")
+def _get_invitation(w): return Request("GET", f"/accounts/{w.account}/invitations/{w.invite()[1]}", token=w.owner)
+
+
+@scenario("POST", "/accounts/{account_id}/invitations/{invitation_id}/resend")
+def _resend(w):
+    _, inv, _ = w.invite()
+    w.api.post("/_dev/clock", {"advance_seconds": 61})
+    return Request("POST", f"/accounts/{w.account}/invitations/{inv}/resend", token=w.owner)
+
+
+@scenario("DELETE", "/accounts/{account_id}/invitations/{invitation_id}")
+def _revoke(w): return Request("DELETE", f"/accounts/{w.account}/invitations/{w.invite()[1]}", token=w.owner,
+                               expect=204)
+
+
+@scenario("GET", "/invitations/{token}")
+def _read_link(w): return Request("GET", f"/invitations/{w.invite()[2]}")
+
+
+@scenario("GET", "/i/{token}")
+def _page(w): return Request("GET", f"/i/{w.invite()[2]}")
+
+
+@scenario("POST", "/invitations/{token}/accept")
+def _accept(w):
+    email, token = w.person()
+    return Request("POST", f"/invitations/{w.invite(email)[2]}/accept", token=token)
+
+
+@scenario("POST", "/me/invitations/{invitation_id}/accept")
+def _accept_mine(w):
+    email, token = w.person()
+    return Request("POST", f"/me/invitations/{w.invite(email)[1]}/accept", token=token)
+
+
+@scenario("POST", "/me/invitations/{invitation_id}/decline")
+def _decline_mine(w):
+    email, token = w.person()
+    return Request("POST", f"/me/invitations/{w.invite(email)[1]}/decline", token=token)
+
+
+@scenario("POST", "/invitations/{token}/decline")
+def _decline(w): return Request("POST", f"/invitations/{w.invite()[2]}/decline")
+
+
+@scenario("POST", "/invitations/{token}/activate")
+def _activate(w): return Request("POST", f"/invitations/{w.invite()[2]}/activate", {"password": PASSWORD}, expect=201)
+
+
+# pages ------------------------------------------------------------------------------------------
+@scenario("GET", "/static/latchkey.css")
+def _css(w): return Request("GET", "/static/latchkey.css")
+
+
+@scenario("GET", "/static/invite.js")
+def _js(w): return Request("GET", "/static/invite.js")
+
+
+@scenario("GET", "/favicon.ico")
+def _icon(w): return Request("GET", "/favicon.ico", expect=204)
+
+
+def _verify_token(w) -> str:
+    email = unique_email("page")
+    w.api.post("/auth/signup", {"email": email, "password": PASSWORD, "first_name": "P", "last_name": "G"})
+    return w.mailed_token(email, "/verify/")
+
+
+@scenario("GET", "/verify/{token}")
+def _verify_page(w): return Request("GET", f"/verify/{_verify_token(w)}")
+
+
+@scenario("POST", "/verify/{token}")
+def _verify_form(w):
+    return Request("POST", f"/verify/{_verify_token(w)}", raw="", headers={"Content-Type":
+                                                                          "application/x-www-form-urlencoded"})
+
+
+def _reset_token(w) -> str:
+    email, _ = w.person()
+    w.api.post("/auth/password/forgot", {"email": email})
+    return w.mailed_token(email, "/reset/")
+
+
+@scenario("GET", "/reset/{token}")
+def _reset_page(w): return Request("GET", f"/reset/{_reset_token(w)}")
+
+
+@scenario("POST", "/reset/{token}")
+def _reset_form(w):
+    return Request("POST", f"/reset/{_reset_token(w)}", raw="password=another+good+password",
+                   headers={"Content-Type": "application/x-www-form-urlencoded"})
+
+
+# local stage ------------------------------------------------------------------------------------
+@scenario("GET", "/_dev/outbox")
+def _outbox(w): return Request("GET", f"/_dev/outbox?to={w.owner_email}")
+
+
+@scenario("GET", "/_dev/mail")
+def _mail_page(w): return Request("GET", "/_dev/mail")
+
+
+@scenario("POST", "/_dev/clock")
+def _clock(w): return Request("POST", "/_dev/clock", {"advance_seconds": 1})
+
+
+@scenario("DELETE", "/_dev/clock")
+def _clock_back(w): return Request("DELETE", "/_dev/clock")
+
+
+@scenario("POST", "/_dev/jobs/{name}")
+def _job(w): return Request("POST", "/_dev/jobs/expire-invitations")
+
+
+# partners -----------------------------------------------------------------------------------------
+@scenario("POST", "/partners")
+def _create_partner(w): return Request("POST", "/partners", {"name": "Another firm"}, w.owner, 201)
+
+
+@scenario("GET", "/partners/{partner_id}")
+def _get_partner(w): return Request("GET", f"/partners/{w.partner}", token=w.owner)
+
+
+@scenario("GET", "/partners/{partner_id}/staff")
+def _staff(w): return Request("GET", f"/partners/{w.partner}/staff", token=w.owner)
+
+
+@scenario("DELETE", "/partners/{partner_id}/staff/{user_id}")
+def _remove_staff(w):
+    email, token = w.person()
+    r = w.api.post(f"/partners/{w.partner}/staff/invitations", {"email": email, "role": "staff"}, token=w.owner)
+    assert r.status_code == 201
+    assert w.api.post(f"/invitations/{w.mailed_token(email, '/i/')}/accept", token=token).status_code == 200
+    user_id = w.api.get("/me", token=token).json["user"]["user_id"]
+    return Request("DELETE", f"/partners/{w.partner}/staff/{user_id}", token=w.owner, expect=204)
+
+
+@scenario("POST", "/partners/{partner_id}/staff/invitations")
+def _invite_staff(w):
+    return Request("POST", f"/partners/{w.partner}/staff/invitations", {"email": unique_email("s"), "role": "staff"},
+                   w.owner, 201)
+
+
+@scenario("GET", "/partners/{partner_id}/staff/invitations")
+def _staff_invitations(w):
+    w.staff_invite()
+    return Request("GET", f"/partners/{w.partner}/staff/invitations?status=pending&limit=1", token=w.owner)
+
+
+@scenario("GET", "/partners/{partner_id}/staff/invitations/{invitation_id}")
+def _staff_invitation(w):
+    return Request("GET", f"/partners/{w.partner}/staff/invitations/{w.staff_invite()[1]}", token=w.owner)
+
+
+@scenario("POST", "/partners/{partner_id}/staff/invitations/{invitation_id}/resend")
+def _staff_resend(w):
+    _, inv = w.staff_invite()
+    w.api.post("/_dev/clock", {"advance_seconds": 61})
+    return Request("POST", f"/partners/{w.partner}/staff/invitations/{inv}/resend", token=w.owner)
+
+
+@scenario("DELETE", "/partners/{partner_id}/staff/invitations/{invitation_id}")
+def _staff_revoke(w):
+    return Request("DELETE", f"/partners/{w.partner}/staff/invitations/{w.staff_invite()[1]}", token=w.owner,
+                   expect=204)
+
+
+@scenario("GET", "/partners/{partner_id}/audit")
+def _partner_audit(w): return Request("GET", f"/partners/{w.partner}/audit", token=w.owner)
+
+
+# the tests ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def world(stack):  # noqa: F811
+    return World(stack)
+
+
+def test_every_route_has_a_budget_scenario():
+    declared = {(spec.method, spec.path) for spec in ROUTES}
+    assert sorted(declared - set(SCENARIOS)) == [] and sorted(set(SCENARIOS) - declared) == []
+
+
+@pytest.mark.parametrize("spec", ROUTES, ids=lambda s: f"{s.method} {s.path}")
+def test_the_route_keeps_to_its_dynamodb_budget(api, world, spec):  # noqa: F811
+    request = SCENARIOS[(spec.method, spec.path)](world)
+    counter = DynamoCalls()
+    counter.install()
+    try:
+        response = api.call(request.method, request.path, body=request.body, token=request.token, raw=request.raw,
+                            headers=request.headers)
+    finally:
+        from chalicelib.adapters.dynamo import connection
+
+        connection.connection().client.meta.events.unregister("before-parameter-build.dynamodb", unique_id="budget-counter")
+    assert response.status_code == request.expect, (response.status_code, response.body[:300])
+    assert spec.budget.allows(dict(counter.calls)) == [], f"{dict(counter.calls)} against {spec.budget}"
+    if spec.scope.kind in ("account", "partner"):
+        assert counter.calls["BatchGetItem"] >= 1, "authorization reads account (or partner), role and profile at once"
+
+
+def _count(api, request: Request) -> Counter:
+    from chalicelib.adapters.dynamo import connection
+
+    counter = DynamoCalls()
+    counter.install()
+    try:
+        response = api.call(request.method, request.path, body=request.body, token=request.token)
+    finally:
+        connection.connection().client.meta.events.unregister("before-parameter-build.dynamodb",
+                                                              unique_id="budget-counter")
+    assert response.status_code == request.expect, (response.status_code, response.body[:300])
+    return counter.calls
+
+
+def test_inviting_someone_costs_at_most_three_dynamodb_calls(api, world):  # noqa: F811
+    calls = _count(api, _invite(world))
+    assert sum(calls.values()) <= 3, dict(calls)
+
+
+@pytest.mark.parametrize("status", [None, "pending", "accepted", "declined", "revoked", "expired"])
+def test_an_invitation_list_reads_one_query_page_whatever_the_status(api, world, status):  # noqa: F811
+    # GIVEN invitations none of which (or all of which) have the status asked for
+    for _ in range(4):
+        world.invite()
+    query = f"?status={status}&limit=1" if status else "?limit=1"
+    # WHEN the first page and the page after it are read
+    first = _count(api, Request("GET", f"/accounts/{world.account}/invitations{query}", token=world.owner))
+    page = api.get(f"/accounts/{world.account}/invitations{query}", token=world.owner).json
+    # THEN each page is one Query, never a loop until `limit` matches are found
+    assert first["Query"] == 1
+    if page["next_cursor"]:
+        after = _count(api, Request("GET", f"/accounts/{world.account}/invitations{query}&cursor={page['next_cursor']}",
+                                    token=world.owner))
+        assert after["Query"] == 1
+
+
+@pytest.mark.parametrize("role", [None, "owner", "guest", "advisor", "authorized_user"])
+def test_a_member_list_reads_one_query_page_whatever_the_role(api, world, role):  # noqa: F811
+    world.member()
+    query = f"?role={role}&limit=1" if role else "?limit=1"
+    calls = _count(api, Request("GET", f"/accounts/{world.account}/members{query}", token=world.owner))
+    assert calls["Query"] == 1
