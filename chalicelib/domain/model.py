@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-ACCOUNT_TYPES = ("personal", "business", "client")
 OPENABLE_ACCOUNT_TYPES = ("personal", "business")  # `client` accounts are created by a partner
 PLANS = ("starter", "pro")
 
