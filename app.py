@@ -3,14 +3,14 @@ from chalice import Chalice, Rate
 
 import os
 
-from chalicelib.api import (routes_accounts, routes_dev, routes_identity, routes_invitations, routes_meta,
-                            routes_pages, routes_partners)
+from chalicelib.api import (routes_accounts, routes_applications, routes_dev, routes_identity, routes_invitations,
+                            routes_meta, routes_pages, routes_partners)
 
 app = Chalice(app_name="latchkey")
 app.api.cors = False
 
-for blueprint in (routes_meta, routes_identity, routes_accounts, routes_invitations, routes_partners, routes_pages,
-                  routes_dev):
+for blueprint in (routes_meta, routes_identity, routes_accounts, routes_applications, routes_invitations,
+                  routes_partners, routes_pages, routes_dev):
     app.register_blueprint(blueprint.bp)
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):

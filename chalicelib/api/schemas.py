@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..domain.invitations import ACCOUNT_ROLES, MAX_DAYS, MIN_DAYS, PARTNER_ROLES
 from ..domain.model import OPENABLE_ACCOUNT_TYPES, PLANS
+from ..domain.permissions import MEMBER_ROLES
 
 # No control characters (CR, LF and NUL included): names and subjects reach mail headers.
 _SAFE = r"^[^\x00-\x1f\x7f]*$"
@@ -62,3 +63,15 @@ STAFF_INVITATION = obj({
     "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
     "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
 }, ("email", "role"))
+
+CHANGE_ROLE = obj({"role": {"type": "string", "enum": list(MEMBER_ROLES)}}, ("role",))
+_DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "maxLength": 10}
+APPLICATION = obj({
+    "legal_first_name": text(100), "legal_last_name": text(100), "date_of_birth": _DATE,
+    "phone": {"type": "string", "maxLength": 16, "pattern": r"^\+[0-9]+$"}, "title": text(100),
+    "address": obj({"line1": text(200), "line2": text(200), "city": text(100), "region": text(100),
+                    "postal_code": text(20), "country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+                   ("line1", "city", "region", "postal_code", "country")),
+}, ("legal_first_name", "legal_last_name", "date_of_birth", "phone", "title", "address"))
+REJECT = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": r"^[^\x00]*$"}},
+             ("reason",))

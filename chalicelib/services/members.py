@@ -4,12 +4,14 @@ from __future__ import annotations
 import logging
 
 from ..domain.accounts import require_open
-from ..domain.errors import LastOwner, NotFound
-from ..domain.model import Page
+from ..domain.errors import AuthorizedUserLimit, InvalidState, LastOwner, NotFound
+from ..domain.invitations import ROLE_LABELS
+from ..domain.model import Membership, Page, User
 from ..domain.permissions import REMOVE_PERMISSION
 from . import mail
 from .access import AccountAccess, deny
 from .deps import Deps
+from .invitations import expiry
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +51,47 @@ def remove(deps: Deps, ctx: AccountAccess, user_id: str) -> None:
                       remover_name=ctx.membership.email)
         except Exception:
             log.exception("could not mail the removed member")
+
+
+# Role changes by PATCH: the only two the contract allows, and the permission each needs.
+ROLE_CHANGES = {("admin", "authorized_user"): "authorized_users.add", ("authorized_user", "admin"): "authorized_users.remove"}
+
+
+def change_role(deps: Deps, ctx: AccountAccess, user_id: str, role: str) -> tuple[Membership, User | None]:
+    """admin -> authorized_user (takes a slot, starts the application) or authorized_user -> admin (frees the
+    slot, deletes the application); every other change is 409 invalid_state. Returns the member and profile."""
+    target, profile = deps.store.member_and_profile(ctx.account.account_id,
+                                                    ctx.membership.user_id if user_id == "me" else user_id)
+    if target is None:
+        raise NotFound()
+    needed = ROLE_CHANGES.get((target.role, role))
+    if needed is not None and not ctx.can(needed):
+        raise deny(deps, ctx, needed, "Only the owner adds or removes authorized users.", user_id=target.user_id)
+    if needed is None:
+        raise InvalidState(f"A {ROLE_LABELS.get(target.role, target.role)} cannot be made "
+                           f"{ROLE_LABELS.get(role, role)}: only admin and authorized user change into each other.")
+    require_open(ctx.account)
+    status = "application_required" if role == "authorized_user" else "active"
+    for attempt in (1, 2):
+        tx = deps.store.transaction()
+        deps.store.accounts.change_role(tx, target, role, status)
+        if role == "authorized_user":
+            deps.store.accounts.take_slot(tx, ctx.account.account_id)
+        else:
+            deps.store.accounts.release_slot(tx, ctx.account.account_id)
+            deps.store.applications.remove(tx, ctx.account.account_id, target.user_id)
+        deps.store.audit.add(tx, ctx.audit_event(deps, "member.role_changed", "user", target.user_id,
+                                                 **{"from": target.role, "to": role}))
+        try:
+            tx.commit()
+            break
+        except AuthorizedUserLimit:  # an expired invitation may still hold the slot it no longer needs
+            if attempt == 2 or not expiry.reclaim_slots(deps, ctx.account.account_id):
+                raise
+    try:
+        mail.send(deps, "role_changed", target.email, [], account_name=ctx.account.name,
+                  changer=ctx.user.display_name, from_label=ROLE_LABELS[target.role], to_label=ROLE_LABELS[role],
+                  to_role=role)
+    except Exception:
+        log.exception("could not mail the member whose role changed")
+    return Membership(target.account_id, target.user_id, role, status, target.joined_at, email=target.email), profile

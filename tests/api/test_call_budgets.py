@@ -383,6 +383,88 @@ def _staff_revoke(w):
 def _partner_audit(w): return Request("GET", f"/partners/{w.partner}/audit", token=w.owner)
 
 
+# authorized users ---------------------------------------------------------------------------------
+APPLICATION = {"legal_first_name": "A", "legal_last_name": "B", "date_of_birth": "1980-01-01", "phone": "+15555550100",
+               "title": "CFO", "address": {"line1": "1 Main", "city": "X", "region": "Y", "postal_code": "1",
+                                           "country": "US"}}
+
+
+def _applicant(w, submit: bool = False) -> tuple[str, str]:
+    """A new account with an authorized user in application: (account_id, the applicant's token)."""
+    email = unique_email("au")
+    w.account_for_au = w.api.post("/accounts", {"name": "AU Ltd", "type": "business"}, token=w.owner).json["account_id"]
+    r = w.api.post(f"/accounts/{w.account_for_au}/invitations", {"email": email, "role": "authorized_user"},
+                   token=w.owner)
+    assert r.status_code == 201, r.json
+    token = w.api.post(f"/invitations/{w.mailed_token(email, '/i/')}/activate", {"password": PASSWORD}).json[
+        "access_token"]
+    if submit:
+        w.api.call("PUT", f"/accounts/{w.account_for_au}/members/me/application", body=APPLICATION, token=token)
+        assert w.api.post(f"/accounts/{w.account_for_au}/members/me/application/submit", token=token).status_code == 200
+    return w.account_for_au, token
+
+
+def _reviewer(w) -> str:
+    if not getattr(w, "reviewer", None):
+        w.reviewer = w.api.signup_verified("reviewer@latchkey.example", password=PASSWORD)
+    return w.reviewer
+
+
+@scenario("PATCH", "/accounts/{account_id}/members/{user_id}")
+def _change_role(w):
+    user_id, _ = w.member("admin")
+    return Request("PATCH", f"/accounts/{w.account}/members/{user_id}", {"role": "authorized_user"}, w.owner)
+
+
+@scenario("PUT", "/accounts/{account_id}/members/me/application")
+def _save_application(w):
+    account, token = _applicant(w)
+    return Request("PUT", f"/accounts/{account}/members/me/application", APPLICATION, token)
+
+
+@scenario("GET", "/accounts/{account_id}/members/me/application")
+def _my_application(w):
+    account, token = _applicant(w, submit=True)
+    return Request("GET", f"/accounts/{account}/members/me/application", token=token)
+
+
+@scenario("POST", "/accounts/{account_id}/members/me/application/submit")
+def _submit_application(w):
+    account, token = _applicant(w)
+    w.api.call("PUT", f"/accounts/{account}/members/me/application", body=APPLICATION, token=token)
+    return Request("POST", f"/accounts/{account}/members/me/application/submit", token=token)
+
+
+@scenario("GET", "/accounts/{account_id}/members/{user_id}/application")
+def _read_application(w):
+    account, token = _applicant(w, submit=True)
+    user_id = w.api.get("/me", token=token).json["user"]["user_id"]
+    return Request("GET", f"/accounts/{account}/members/{user_id}/application", token=w.owner)
+
+
+@scenario("GET", "/reviews/applications")
+def _review_queue(w):
+    _applicant(w, submit=True)
+    return Request("GET", "/reviews/applications?limit=1", token=_reviewer(w))
+
+
+def _submitted(w) -> str:
+    account, token = _applicant(w, submit=True)
+    return f"/reviews/applications/{account}/{w.api.get('/me', token=token).json['user']['user_id']}"
+
+
+@scenario("GET", "/reviews/applications/{account_id}/{user_id}")
+def _review_one(w): return Request("GET", _submitted(w), token=_reviewer(w))
+
+
+@scenario("POST", "/reviews/applications/{account_id}/{user_id}/approve")
+def _approve(w): return Request("POST", _submitted(w) + "/approve", token=_reviewer(w))
+
+
+@scenario("POST", "/reviews/applications/{account_id}/{user_id}/reject")
+def _reject(w): return Request("POST", _submitted(w) + "/reject", {"reason": "Does not match."}, _reviewer(w))
+
+
 # the tests ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def world(stack):  # noqa: F811

@@ -173,3 +173,70 @@ def test_the_document_parser_notices_a_changed_cell(permissions_md):
     columns, table = _doc_table(tampered, "## Account actions")
     assert _mismatches(columns, table, ACCOUNT_GRANTS, ACCOUNT_ACTIONS) == \
         ["money.withdraw / authorized_user*: document says Y"]
+
+
+# Every route, by its declared scope ------------------------------------------------------------------
+
+def _scoped(kind: str):
+    return [spec for spec in ROUTES if spec.scope.kind == kind]
+
+
+def _refused(kind: str, columns: dict) -> list:
+    """(column label, route) for every route of `kind` whose scope holds none of the column's actions."""
+    return [pytest.param(label, spec, id=f"{label}-{spec.method} {spec.path}")
+            for spec in _scoped(kind) for label, grants in columns.items() if not spec.scope.actions & grants]
+
+
+@pytest.mark.parametrize("member, spec", _refused("account", {m: ACCOUNT_GRANTS[c] for m, (_, _, c) in MEMBERS.items()}))
+def test_a_member_whose_column_holds_none_of_a_routes_actions_gets_403_whatever_the_body(world, member, spec):
+    path = _concrete(spec.path, world["account_id"], world["owner_id"])
+    r = world["api"].call(spec.method, path, raw="{not json" if spec.body is not None else None,
+                          token=world["tokens"][member])
+    assert_error(r, 403, "forbidden")
+
+
+@pytest.fixture(scope="module")
+def firm(world):
+    """A partner firm with a partner admin and a staff member, and a stranger."""
+    api = world["api"]
+    admin = world["tokens"]["owner"]
+    partner_id = api.post("/partners", {"name": "Matrix Advisers"}, token=admin).json["partner_id"]
+    staff_email = unique_email("staff")
+    staff = api.signup_verified(staff_email)
+    assert api.post(f"/partners/{partner_id}/staff/invitations", {"email": staff_email, "role": "staff"},
+                    token=admin).status_code == 201
+    link = api.last_link(staff_email, "/i/").rsplit("/", 1)[1]
+    assert api.post(f"/invitations/{link}/accept", token=staff).status_code == 200
+    return {"partner_id": partner_id, "tokens": {"partner_admin": admin, "staff": staff}}
+
+
+@pytest.mark.parametrize("role, spec", _refused("partner", PARTNER_GRANTS))
+def test_staff_whose_partner_role_holds_none_of_a_routes_actions_get_403(world, firm, role, spec):
+    path = re.sub(r"{(\w+)}", lambda m: firm["partner_id"] if m.group(1) == "partner_id" else "something_1",
+                  spec.path)
+    r = world["api"].call(spec.method, path, raw="{not json" if spec.body is not None else None,
+                          token=firm["tokens"][role])
+    assert_error(r, 403, "forbidden")
+
+
+def test_some_partner_routes_are_refused_to_staff_and_none_to_partner_admins():
+    assert _refused("partner", {"staff": PARTNER_GRANTS["staff"]})
+    assert not _refused("partner", {"partner_admin": PARTNER_GRANTS["partner_admin"]})
+
+
+@pytest.mark.parametrize("spec", _scoped("partner"), ids=lambda s: f"{s.method} {s.path}")
+def test_a_stranger_gets_404_and_anonymous_401_on_every_partner_route(world, firm, spec):
+    path = re.sub(r"{(\w+)}", lambda m: firm["partner_id"] if m.group(1) == "partner_id" else "something_1",
+                  spec.path)
+    body = {} if spec.body is not None else None
+    assert_error(world["api"].call(spec.method, path, body=body, token=world["stranger"]), 404, "not_found")
+    assert_error(world["api"].call(spec.method, path, body=body), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize("spec", _scoped("reviewer"), ids=lambda s: f"{s.method} {s.path}")
+@pytest.mark.parametrize("member", ["owner", "authorized_user", "advisor"])
+def test_nobody_but_a_platform_reviewer_passes_a_reviewer_route(world, member, spec):
+    path = re.sub(r"{(\w+)}", lambda m: world["account_id"] if m.group(1) == "account_id" else "usr_x", spec.path)
+    r = world["api"].call(spec.method, path, raw="{not json" if spec.body is not None else None,
+                          token=world["tokens"][member])
+    assert_error(r, 403, "forbidden")

@@ -42,6 +42,11 @@ CONTRACT_ROUTES_BUILT = [
     ("POST", "/partners"), ("GET", "/partners/{partner_id}"), ("POST", "/partners/{partner_id}/staff/invitations"),
     ("GET", "/partners/{partner_id}/staff"), ("DELETE", "/partners/{partner_id}/staff/{user_id}"),
     ("GET", "/partners/{partner_id}/audit"),
+    ("PATCH", "/accounts/{account_id}/members/{user_id}"), ("PUT", "/accounts/{account_id}/members/me/application"),
+    ("POST", "/accounts/{account_id}/members/me/application/submit"),
+    ("GET", "/accounts/{account_id}/members/{user_id}/application"), ("GET", "/reviews/applications"),
+    ("POST", "/reviews/applications/{account_id}/{user_id}/approve"),
+    ("POST", "/reviews/applications/{account_id}/{user_id}/reject"),
 ]
 
 

@@ -5,7 +5,7 @@ from ...domain.invitations import AUTHORIZED_USER_SLOTS
 from ...domain.model import Account, Membership, Page
 from . import keys, table
 from .cursors import Cursors
-from .models import AccountItem, MemberItem, SeatItem
+from .models import AccountItem, ApplicationItem, MemberItem, SeatItem
 from .unit_of_work import UnitOfWork
 
 
@@ -114,6 +114,20 @@ class Accounts:
                       condition=AccountItem.version == account_version)
         elif membership.role == "authorized_user":
             self.release_slot(tx, membership.account_id)
+            tx.delete("application.removed", ApplicationItem(*keys.application(membership.account_id,
+                                                                                 membership.user_id)))
+
+    def change_role(self, tx: UnitOfWork, membership: Membership, role: str, status: str) -> None:
+        """The member's role and status, if they are still what the caller read (condition `member.state`)."""
+        tx.update("member.state", MemberItem(*keys.member(membership.account_id, membership.user_id)), [
+            MemberItem.role.set(role), MemberItem.status.set(status),
+            MemberItem.gsi3pk.set(keys.members_by_role(membership.account_id, role))],
+            condition=(MemberItem.role == membership.role) & (MemberItem.status == membership.status))
+
+    def require_member(self, tx: UnitOfWork, membership: Membership) -> None:
+        """Holds only while the member's role and status are what the caller read."""
+        tx.check("member.state", MemberItem, *keys.member(membership.account_id, membership.user_id),
+                 (MemberItem.role == membership.role) & (MemberItem.status == membership.status))
 
     def take_slot(self, tx: UnitOfWork, account_id: str) -> None:
         """Reserve one of the account's two authorized-user slots (condition `slot.take`; also: the account is open)."""

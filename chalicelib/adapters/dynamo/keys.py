@@ -47,7 +47,7 @@ def partner(partner_id: str) -> tuple[str, str]:
     return partner_pk(partner_id), "PARTNER"
 
 
-MEMBER, STAFF, SEAT, INVITE, AUDIT = "MEMBER#", "STAFF#", "SEAT#", "INVITE#", "AUDIT#"
+MEMBER, STAFF, SEAT, INVITE, AUDIT, APPLICATION = "MEMBER#", "STAFF#", "SEAT#", "INVITE#", "AUDIT#", "APPLICATION#"
 
 
 def member(account_id: str, user_id: str) -> tuple[str, str]:
@@ -64,6 +64,10 @@ def seat(parent: str, email: str) -> tuple[str, str]:
 
 def invitation(parent: str, invitation_id: str) -> tuple[str, str]:
     return parent, INVITE + invitation_id
+
+
+def application(account_id: str, user_id: str) -> tuple[str, str]:
+    return account_pk(account_id), APPLICATION + user_id
 
 
 def audit(parent: str, event_id: str) -> tuple[str, str]:
@@ -94,6 +98,15 @@ def due_shards() -> list[str]:
 
 def due_sort(expires_at: datetime, parent: str, invitation_id: str) -> str:
     return f"{stamp(expires_at)}#{parent}#{invitation_id}"
+
+
+def review_queue(status: str) -> str:
+    """Applications by review status, across every account (platform reviewers' lists)."""
+    return f"REVIEW#{status}"
+
+
+def review_sort(at: datetime, account_id: str, user_id: str) -> str:
+    return f"{stamp(at)}#{account_id}#{user_id}"
 
 
 # gsi3: a parent's lists under a filter --------------------------------------------------------------

@@ -179,6 +179,23 @@ class LinkItem(InviteItem, discriminator="invite_link"):
     """
 
 
+class ApplicationItem(Item, discriminator="application"):
+    """An authorized user's application. Its personal details live only here (deleted when its purpose ends)."""
+
+    account_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    status = UnicodeAttribute()
+    details = JSONAttribute(null=True)
+    account_name = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute(null=True)
+    submitted_at = UTCDateTimeAttribute(null=True)
+    decided_at = UTCDateTimeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    notify = ListAttribute(of=UnicodeAttribute, default=list)
+
+
 class AuditItem(Item, discriminator="audit"):
     event_id = UnicodeAttribute()
     account_id = UnicodeAttribute(null=True)
@@ -208,5 +225,5 @@ class OutboxItem(Item, discriminator="outbox"):
 
 
 MODELS = (Item, UserItem, EmailItem, TokenItem, AccountItem, MemberItem, SeatItem, PartnerItem, StaffItem,
-          InviteItem, LinkItem, AuditItem, RateItem, OutboxItem)
+          InviteItem, LinkItem, ApplicationItem, AuditItem, RateItem, OutboxItem)
 INDEXES = (ByEmail, Queues, Lists)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ...domain.model import Account, Membership, Partner, StaffMember, User
 from . import keys, table
 from .accounts import Accounts, to_account, to_member
+from .applications import Applications
 from .audit import Audit
 from .cursors import Cursors
 from .invitations import Invitations, to_invitation
@@ -22,6 +23,7 @@ class Store:
         self.partners = Partners(cursors)
         self.invitations = Invitations(cursors)
         self.audit = Audit(cursors)
+        self.applications = Applications(cursors)
         self.rates = Rates()
 
     @staticmethod
@@ -33,6 +35,12 @@ class Store:
         found = table.batch_get([keys.account(account_id), keys.member(account_id, user_id), keys.user(user_id)])
         return (next((to_account(i) for i in found if isinstance(i, AccountItem)), None),
                 next((to_member(i) for i in found if isinstance(i, MemberItem)), None),
+                next((to_user(i) for i in found if isinstance(i, UserItem)), None))
+
+    def member_and_profile(self, account_id: str, user_id: str) -> tuple[Membership | None, User | None]:
+        """A member of an account and their profile, in one BatchGetItem."""
+        found = table.batch_get([keys.member(account_id, user_id), keys.user(user_id)])
+        return (next((to_member(i) for i in found if isinstance(i, MemberItem)), None),
                 next((to_user(i) for i in found if isinstance(i, UserItem)), None))
 
     def partner_access(self, partner_id: str, user_id: str) -> tuple[Partner | None, StaffMember | None, User | None]:

@@ -47,6 +47,11 @@ ERRORS: dict[str, ErrorFor] = {
     "slot.take": _slot,
     "owners": lambda _: LastOwner(),
     "partner.admins": lambda _: LastOwner("A partner keeps at least one partner admin."),
+    "member.state": lambda _: InvalidState("The member's role or status changed meanwhile; reload and try again."),
+    "application.editable": lambda _: InvalidState("This application was submitted already and can no longer be "
+                                                   "changed."),
+    "application.draft": lambda _: InvalidState("Save the application before submitting it."),
+    "application.in_review": lambda _: InvalidState("Only an application in review can be decided."),
 }
 
 
