@@ -297,3 +297,26 @@ def test_the_review_queue_is_newest_first_and_pages(api, reviewer):
     rest = api.get(f"/reviews/applications?limit=2&cursor={first['next_cursor']}", token=reviewer).json
     seen = [e["user_id"] for e in first["items"] + rest["items"]]
     assert seen[:3] == submitted[::-1]
+
+
+def test_the_applications_personal_details_never_reach_the_log(api, business, reviewer, capsys, monkeypatch):
+    from chalicelib.services import mail
+
+    def failing_send(*_args, **_kwargs):
+        raise RuntimeError("mail is down")  # failures are logged: they must not carry the details either
+
+    capsys.readouterr()
+    au = authorized_user(api, business)
+    secret = details(legal_first_name="Zephyrine", legal_last_name="Quillfeather", date_of_birth="1971-07-13",
+                     phone="+447700900999", title="Treasurer")
+    path = f"/accounts/{business['account']}/members/me/application"
+    api.call("PUT", path, body={**secret, "date_of_birth": "2999-01-01"}, token=au["token"])  # refused, then saved
+    api.call("PUT", path, body=secret, token=au["token"])
+    monkeypatch.setattr(mail, "send", failing_send)
+    api.post(path + "/submit", token=au["token"])
+    api.post(f"/reviews/applications/{business['account']}/{au['user_id']}/reject", {"reason": "Mismatch"},
+             token=reviewer)
+    out = capsys.readouterr().out
+    assert "could not send the application mail" in out  # the failures were logged...
+    for value in ("Zephyrine", "Quillfeather", "1971-07-13", "+447700900999", "Treasurer", "2999-01-01"):
+        assert value not in out  # ...without any of the details

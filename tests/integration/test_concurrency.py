@@ -132,3 +132,44 @@ def test_concurrent_authorized_user_invitations_never_exceed_two(deps):
     assert outcomes.count("ok") == 2
     assert set(outcomes) - {"ok"} == {"authorized_user_limit"}
     assert deps.store.accounts.get(account.account_id).authorized_user_slots == 2
+
+
+def test_two_reviewers_deciding_one_application_at_once_give_one_outcome(deps):
+    from dataclasses import replace
+
+    from chalicelib.domain import scopes
+    from chalicelib.services import access, applications
+
+    owner = _user(deps, "owner3@example.com")
+    applicant = _user(deps, "applicant@example.com")
+    reviewers = [_user(deps, f"reviewer{n}@example.com") for n in range(2)]
+    deps.settings = replace(deps.settings, reviewer_emails=frozenset(r.email for r in reviewers))
+    account, _ = accounts.create(deps, signed_in(deps, Principal(owner.user_id)), "Firm", "business")
+    ctx = on_account(deps, Principal(owner.user_id), account.account_id, "authorized_users.add")
+    inviter.create(deps, ctx, {"email": applicant.email, "role": "authorized_user"})
+    invitee.accept(deps, signed_in(deps, Principal(applicant.user_id)), deps.mailer.sent[-1].links[0].rsplit("/", 1)[1])
+    mine = on_account(deps, Principal(applicant.user_id), account.account_id)
+    applications.save_draft(deps, mine, {"legal_first_name": "A", "legal_last_name": "B", "date_of_birth": "1980-01-01",
+                                         "phone": "+15555550100", "title": "CFO",
+                                         "address": {"line1": "1", "city": "c", "region": "r", "postal_code": "p",
+                                                     "country": "US"}})
+    applications.submit(deps, on_account(deps, Principal(applicant.user_id), account.account_id))
+    contexts = [access.authorize(deps, scopes.REVIEWER, Principal(r.user_id), {}) for r in reviewers]
+
+    def decide(n):
+        if n % 2:
+            return applications.reject(deps, contexts[n % 2], account.account_id, applicant.user_id, "no")
+        return applications.approve(deps, contexts[n % 2], account.account_id, applicant.user_id)
+
+    outcomes = _race(decide, 6)
+
+    assert outcomes.count("ok") == 1 and set(outcomes) - {"ok"} == {"invalid_state"}
+    decided = deps.store.applications.get(account.account_id, applicant.user_id)
+    member = deps.store.accounts.get_member(account.account_id, applicant.user_id)
+    slots = deps.store.accounts.get(account.account_id).authorized_user_slots
+    if decided.status == "approved":
+        assert (member.role, member.status, slots) == ("authorized_user", "active", 1)
+    else:
+        assert (decided.status, member.role, member.status, slots) == ("rejected", "admin", "active", 0)
+    events = [e.action for e in deps.store.audit.list("account", account.account_id, 50, None).items]
+    assert events.count("application.approved") + events.count("application.rejected") == 1
