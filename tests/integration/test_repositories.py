@@ -37,7 +37,7 @@ def store() -> Store:
     return make_deps().store
 
 
-# helpers ----------------------------------------------------------------------------------------------
+# test data, writes and call counts --------------------------------------------------------------------
 
 @contextlib.contextmanager
 def writing():
