@@ -79,7 +79,8 @@ def change_role(deps: Deps, ctx: AccountAccess, user_id: str, role: str) -> tupl
             deps.store.accounts.take_slot(tx, ctx.account.account_id)
         else:
             deps.store.accounts.release_slot(tx, ctx.account.account_id)
-            deps.store.applications.remove(tx, ctx.account.account_id, target.user_id)
+        # a new application starts from nothing; the one of a past rejection (or a downgrade) goes
+        deps.store.applications.remove(tx, ctx.account.account_id, target.user_id)
         deps.store.audit.add(tx, ctx.audit_event(deps, "member.role_changed", "user", target.user_id,
                                                  **{"from": target.role, "to": role}))
         try:

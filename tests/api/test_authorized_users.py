@@ -183,6 +183,18 @@ def test_a_rejection_makes_an_admin_frees_the_slot_deletes_the_details_and_mails
     assert first["user_id"]
 
 
+def test_a_rejected_applicant_upgraded_again_starts_a_new_application(api, business, reviewer):
+    au = authorized_user(api, business)
+    apply(api, business, au)
+    api.post(f"/reviews/applications/{business['account']}/{au['user_id']}/reject", {"reason": "No."}, token=reviewer)
+    up = api.patch(f"/accounts/{business['account']}/members/{au['user_id']}", {"role": "authorized_user"},
+                   token=business["token"])
+    assert up.status_code == 200
+    mine = api.get(f"/accounts/{business['account']}/members/me/application", token=au["token"]).json
+    assert (mine["status"], mine["reason"]) == ("required", None)
+    assert apply(api, business, au)["status"] == "in_review"
+
+
 def test_an_admin_is_upgraded_into_a_free_slot_and_applies(api, business, reviewer):
     admin_email = unique_email("admin")
     admin = signed_up_member(api, business["account"], admin_email, "admin")

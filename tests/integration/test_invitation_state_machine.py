@@ -176,6 +176,8 @@ class AccessMachine(RuleBasedStateMachine):
                 assert app is not None and app.status == "approved", (m, app)
             if m.role == "authorized_user" and m.status == "in_review":
                 assert app is not None and app.status == "in_review"
+            if m.role == "authorized_user" and m.status == "application_required":
+                assert app is None or app.status == "draft", (m, app)  # they can always (re)start it
             if m.role != "authorized_user":
                 assert app is None or (app.status == "rejected" and not app.details), (m, app)
 
