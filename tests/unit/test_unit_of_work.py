@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from datetime import timedelta
+from typing import ClassVar
 
 import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
@@ -43,8 +44,8 @@ def cancelled(*reasons, code: str = "TransactionCanceledException") -> TransactW
 class FakeTransactWrite:
     """Records what each attempt sends, in the order it is added, and fails attempts with the queued errors."""
 
-    errors: list = []
-    attempts: list = []  # per attempt: {"token": ..., "sent": [(kind, item, return_values), ...]}
+    errors: ClassVar[list] = []
+    attempts: ClassVar[list] = []  # per attempt: {"token": ..., "sent": [(kind, item, return_values), ...]}
 
     def __init__(self, connection=None, client_request_token=None, **_):
         self.attempt = {"connection": connection, "token": client_request_token, "sent": []}
