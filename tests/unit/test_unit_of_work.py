@@ -91,7 +91,7 @@ def one_of_each_called_backwards() -> UnitOfWork:
     return (UnitOfWork()
             .update("slot.take", "account item", [], condition=CONDITION)
             .put("user.email", "email item", condition=CONDITION)
-            .delete("owners", "member item", condition=CONDITION)
+            .delete("partner.admins", "member item", condition=CONDITION)
             .check("account.open", "model", "ACCOUNT#a", "ACCOUNT", CONDITION))
 
 
@@ -117,7 +117,7 @@ def test_operations_are_named_and_sent_checks_first_then_deletes_puts_and_update
     tx.commit()
 
     # THEN names and what was sent are both in send order, all in one transaction
-    assert tx.names() == ["account.open", "owners", "user.email", "slot.take"]
+    assert tx.names() == ["account.open", "partner.admins", "user.email", "slot.take"]
     assert len(fake.attempts) == 1
     assert [kind for kind, _, _ in fake.attempts[0]["sent"]] == ["check", "delete", "put", "update"]
     assert [item for _, item, _ in fake.attempts[0]["sent"]] == ["ACCOUNT#a", "member item", "email item",
@@ -127,7 +127,7 @@ def test_operations_are_named_and_sent_checks_first_then_deletes_puts_and_update
 
 @pytest.mark.parametrize("position, expected", [
     (0, InvalidState),          # the check, "account.open"
-    (1, LastOwner),             # the delete, "owners"
+    (1, LastOwner),             # the delete, "partner.admins"
     (2, UserExists),            # the put, "user.email"
     (3, AuthorizedUserLimit),   # the update, "slot.take" on an open account
 ])
@@ -205,7 +205,7 @@ def test_conditional_puts_and_updates_ask_for_the_old_item_and_unconditional_one
     ("slot.take", "seat", seat_item("invited", "inv_1"), InvitationPending),   # seat outranks slot.take
     ("seat", "account.open", None, InvalidState),                              # a closed account outranks all
     ("member.new", "user.email", None, UserExists),
-    ("owners", "slot.take", open_account_item("active"), AuthorizedUserLimit),
+    ("partner.admins", "slot.take", open_account_item("active"), AuthorizedUserLimit),
     ("partner.admins", "staff.new", None, AlreadyMember),
 ])
 def test_when_several_conditions_fail_the_first_in_the_errors_table_wins_not_the_first_sent(

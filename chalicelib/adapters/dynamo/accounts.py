@@ -99,7 +99,7 @@ class Accounts:
     def add_owner(self, tx: UnitOfWork, account_id: str, user_id: str) -> None:
         """A co-owner joins a client group: the owner list grows in the same transaction."""
         tx.update("account.open", _account_key(account_id),
-                  [AccountItem.owner_ids.append([user_id]), AccountItem.version.add(1)],
+                  [AccountItem.owner_ids.set(AccountItem.owner_ids.append([user_id])), AccountItem.version.add(1)],
                   condition=AccountItem.status == "active")
 
     def remove_member(self, tx: UnitOfWork, membership: Membership, remaining_owner_ids: list[str] | None,

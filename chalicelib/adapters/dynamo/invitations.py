@@ -101,7 +101,7 @@ class Invitations:
             items, last = table.query_page(parent, InviteItem.sk.startswith(keys.INVITE), newest_first=True,
                                            limit=limit, start_key=start)
         elif status in OPEN:
-            boundary = keys.stamp(now)
+            boundary = keys.stamp(now) + "$"  # '$' sorts right after '#': at the instant of expiry it is expired
             condition = InviteItem.gsi3sk > boundary if status == "pending" else InviteItem.gsi3sk < boundary
             items, last = table.query_page(keys.invitation_list(parent, "open"), condition, index="gsi3",
                                            newest_first=True, limit=limit, start_key=start)
@@ -119,7 +119,7 @@ class Invitations:
         """Pending invitations whose expiry has passed, oldest first, one page from every shard."""
         due: list[Invitation] = []
         for shard in keys.due_shards():
-            items, _ = table.query_page(shard, InviteItem.gsi2sk < keys.stamp(now), index="gsi2", limit=limit)
+            items, _ = table.query_page(shard, InviteItem.gsi2sk < keys.stamp(now) + "$", index="gsi2", limit=limit)
             due += [to_invitation(i) for i in items]
         return sorted(due, key=lambda i: i.expires_at)[:limit]
 
@@ -154,9 +154,9 @@ class Invitations:
     def close(self, tx: UnitOfWork, inv: Invitation, status: str, now: datetime, token_hash: str | None = None) -> None:
         """pending -> declined / revoked (before expiry) or -> expired (after it); the seat is freed."""
         s, exp = InviteItem.status, InviteItem.expires_at
-        condition = (s == "pending") & ((exp <= now) if status == "expired" else (exp > now))
-        if token_hash:
-            condition &= InviteItem.token_hash == token_hash
+        # Always this link: a close from a read older than a resend must not leave the new link out of step.
+        condition = (s == "pending") & ((exp <= now) if status == "expired" else (exp > now)) \
+            & (InviteItem.token_hash == (token_hash or inv.token_hash))
         inv.status = status
         main_actions, link_actions = [s.set(status), *_index_actions(inv)], [LinkItem.status.set(status)]
         if status != "expired":

@@ -40,12 +40,13 @@ def _slot(old: dict | None) -> DomainError:
 # Condition name -> the domain error its failure means. When several fail, the first listed wins.
 ERRORS: dict[str, ErrorFor] = {
     "account.open": lambda _: InvalidState("This account is closed."),
+    "account.version": lambda old: (InvalidState("This account is closed.") if _state(old, "status") == "closed"
+                                    else Conflict()),
     "user.email": lambda _: UserExists(),
     "seat": _seat,
     "member.new": lambda _: AlreadyMember(),
     "staff.new": lambda _: AlreadyMember(),
     "slot.take": _slot,
-    "owners": lambda _: LastOwner(),
     "partner.admins": lambda _: LastOwner("A partner keeps at least one partner admin."),
     "member.state": lambda _: InvalidState("The member's role or status changed meanwhile; reload and try again."),
     "application.editable": lambda _: InvalidState("This application was submitted already and can no longer be "

@@ -49,7 +49,8 @@ class Users:
         """Undo `add` (a sign-up whose user-pool half failed)."""
         tx = UnitOfWork()
         tx.delete("user", _profile(user.user_id))
-        tx.delete("user.email", EmailItem(*keys.email_owner(user.email)), condition=EmailItem.user_id == user.user_id)
+        tx.delete("user.email_owner", EmailItem(*keys.email_owner(user.email)),
+                  condition=EmailItem.user_id == user.user_id)
         tx.commit()
 
     def _set(self, user_id: str, actions: list) -> None:
