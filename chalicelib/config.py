@@ -24,6 +24,9 @@ class Config:
     reviewer_emails: frozenset[str]
     cursor_secret: bytes
     log_level: str
+    bulk_queue_url: str
+    mail_send_rate: float | None
+    export_bucket: str
 
     @property
     def is_local(self) -> bool:
@@ -53,6 +56,9 @@ def load(env: dict | None = None) -> Config:
                                   if e.strip()),
         cursor_secret=_cursor_secret(env),
         log_level=env.get("LOG_LEVEL") or "INFO",
+        bulk_queue_url=env.get("BULK_QUEUE_URL", ""),
+        mail_send_rate=float(env["MAIL_SEND_RATE"]) if env.get("MAIL_SEND_RATE") else None,
+        export_bucket=env.get("EXPORT_BUCKET", ""),
     )
 
 

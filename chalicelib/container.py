@@ -63,11 +63,17 @@ def _build(cfg: config_module.Config):
         from .adapters.dynamo.outbox import DynamoOutbox
 
         mailer = RecordingMailer(mailer, DynamoOutbox())
-    settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails)
+    settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails,
+                        mail_send_rate=cfg.mail_send_rate)
     identity = CognitoIdentity(partial(aws.client, "cognito-idp", cfg.region, cfg.endpoint_url),
                                cfg.user_pool_id, cfg.user_pool_client_id)
+    from .adapters.s3_exports import S3Exports
+    from .adapters.sqs_queue import SqsQueue
+
+    queue = SqsQueue(partial(aws.client, "sqs", cfg.region, cfg.endpoint_url), cfg.bulk_queue_url)
+    exports = S3Exports(partial(aws.client, "s3", cfg.region, cfg.endpoint_url), cfg.export_bucket)
     return Deps(store=Store(cfg.cursor_secret), identity=identity, mailer=mailer, clock=clock,
-                secrets=SystemSecrets(), settings=settings)
+                secrets=SystemSecrets(), settings=settings, queue=queue, exports=exports)
 
 
 def reset() -> None:

@@ -4,6 +4,7 @@ In AWS the same resources come from the CloudFormation template in `infra/`.
 """
 from __future__ import annotations
 
+import json
 from email.utils import parseaddr
 
 from .dynamo import connection
@@ -33,5 +34,14 @@ def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | 
     boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_domain_identity(
         Domain=sender.split("@")[1])
     boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_email_identity(EmailAddress=sender)
+    sqs = boto3.client("sqs", region_name=region, endpoint_url=endpoint_url)
+    dlq = sqs.create_queue(QueueName=f"{pool_name}-bulk-invitations-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue = sqs.create_queue(QueueName=f"{pool_name}-bulk-invitations", Attributes={
+        "VisibilityTimeout": "30",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})["QueueUrl"]
+    bucket = f"{pool_name}-exports"
+    boto3.client("s3", region_name=region, endpoint_url=endpoint_url).create_bucket(Bucket=bucket)
     return {"TABLE_NAME": table_name, "USER_POOL_ID": pool["Id"], "USER_POOL_CLIENT_ID": client["ClientId"],
-            "MAIL_FROM": mail_from, "AWS_REGION": region}
+            "MAIL_FROM": mail_from, "AWS_REGION": region, "BULK_QUEUE_URL": queue, "BULK_DLQ_URL": dlq,
+            "EXPORT_BUCKET": bucket}

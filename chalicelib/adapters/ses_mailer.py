@@ -48,6 +48,23 @@ class SesMailer:
         raise RuntimeError("unreachable")
 
 
+    def send_rate(self) -> float:
+        """Mails per second this SES account may send, read at run time (SESv2 GetAccount; SES v1's send quota
+        where GetAccount is not offered)."""
+        try:
+            return float(self._client_factory().get_account()["SendQuota"]["MaxSendRate"])
+        except Exception:  # an endpoint without GetAccount (moto): the classic API has the same figure
+            log.info("SESv2 GetAccount unavailable; reading the SES send quota instead")
+        return float(self._quota_client().get_send_quota()["MaxSendRate"])
+
+    def _quota_client(self):
+        from . import aws
+
+        client = self._client_factory()
+        return aws.client("ses", client.meta.region_name,
+                          None if "amazonaws.com" in client.meta.endpoint_url else client.meta.endpoint_url)
+
+
 class RecordingMailer:
     """Local stage only: sends through the real mailer, then keeps a copy for /_dev/outbox."""
 
@@ -59,3 +76,6 @@ class RecordingMailer:
         message_id = self.inner.send(message)
         self.outbox.record(message_id, message)
         return message_id
+
+    def send_rate(self) -> float:
+        return self.inner.send_rate()

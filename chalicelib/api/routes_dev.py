@@ -6,7 +6,8 @@ from chalice import Blueprint
 from .. import container
 from ..domain.emails import normalize_email
 from ..domain.errors import NotFound
-from ..services import jobs
+from ..services import bulk, jobs  # noqa: F401  (bulk registers its queue drain as a job)
+from ..services import mail_events
 from ..services.invitations import expiry  # noqa: F401  (registers the expiry sweep as a job)
 from . import budgets, present, schemas
 from .budgets import Budget
@@ -55,3 +56,16 @@ def run_job(call):
     if name not in jobs.JOBS:
         raise NotFound(f"No job is called {name!r}. Jobs: {', '.join(sorted(jobs.JOBS)) or 'none'}.")
     return {"job": name, "result": jobs.run(call.deps, name)}
+
+
+@endpoint(bp, "/_dev/mail-events", "POST", scope=LOCAL_ONLY, body=schemas.MAIL_EVENT, tag="local",
+          budget=Budget(reads=0, queries=1, transactions=10, writes=1, note="one per pending invitation to the address"),
+          summary="Feed a simulated SES bounce or complaint through the real handler")
+def mail_event(call):
+    b = call.body
+    if b["type"] == "bounce":
+        notification = {"eventType": "Bounce", "bounce": {"bounceType": b.get("bounce_type", "Permanent"),
+                                                           "bouncedRecipients": [{"emailAddress": b["email"]}]}}
+    else:
+        notification = {"eventType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": b["email"]}]}}
+    return {"event": notification, "result": mail_events.handle(call.deps, notification)}

@@ -58,10 +58,11 @@ def get_invitation(call):
 
 
 @endpoint(bp, "/accounts/{account_id}/invitations/{invitation_id}/resend", "POST", scope=ANY_INVITE,
-          budget=budgets.MAILED_WRITE_READ, tag="invitations",
+          budget=budgets.MAILED_WRITE_READ, body=schemas.RESEND, tag="invitations",
           summary="Mail a new link (earlier links stop working; the expiry restarts)")
 def resend_invitation(call):
-    return present.invitation(inviter.resend(call.deps, call.ctx, call.params["invitation_id"]), now(call))
+    return present.invitation(inviter.resend(call.deps, call.ctx, call.params["invitation_id"],
+                                             call.body.get("confirm_address", False)), now(call))
 
 
 @endpoint(bp, "/accounts/{account_id}/invitations/{invitation_id}", "DELETE", scope=ANY_INVITE,

@@ -72,9 +72,11 @@ def get_staff_invitation(call):
 
 
 @endpoint(bp, "/partners/{partner_id}/staff/invitations/{invitation_id}/resend", "POST", scope=STAFF_MANAGE,
-          budget=budgets.MAILED_WRITE_READ, tag="partners", summary="Mail a new link for a staff invitation")
+          budget=budgets.MAILED_WRITE_READ, body=schemas.RESEND, tag="partners",
+          summary="Mail a new link for a staff invitation")
 def resend_staff_invitation(call):
-    return present.invitation(inviter.resend(call.deps, call.ctx, call.params["invitation_id"]), now(call))
+    return present.invitation(inviter.resend(call.deps, call.ctx, call.params["invitation_id"],
+                                             call.body.get("confirm_address", False)), now(call))
 
 
 @endpoint(bp, "/partners/{partner_id}/staff/invitations/{invitation_id}", "DELETE", scope=STAFF_MANAGE,

@@ -52,7 +52,9 @@ CREATE_INVITATION = obj({
     "first_name": text(), "last_name": text(),
     "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
     "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
+    "confirm_address": {"type": "boolean"},
 }, ("email", "role"))
+RESEND = obj({"confirm_address": {"type": "boolean"}})
 ACTIVATE = obj({"password": PASSWORD, "first_name": text(), "last_name": text()}, ("password",))
 
 CREATE_PARTNER = obj({"name": text(120)}, ("name",))
@@ -62,6 +64,7 @@ STAFF_INVITATION = obj({
     "first_name": text(), "last_name": text(),
     "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
     "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
+    "confirm_address": {"type": "boolean"},
 }, ("email", "role"))
 
 CHANGE_ROLE = obj({"role": {"type": "string", "enum": list(MEMBER_ROLES)}}, ("role",))
@@ -75,3 +78,37 @@ APPLICATION = obj({
 }, ("legal_first_name", "legal_last_name", "date_of_birth", "phone", "title", "address"))
 REJECT = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": r"^[^\x00]*$"}},
              ("reason",))
+
+_OWNER = obj({"email": EMAIL, "first_name": text(), "last_name": text()}, ("email",))
+_STAFF_IDS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_]+$"},
+              "maxItems": 20, "uniqueItems": True}
+_PRELIMINARY = {"type": "object", "maxProperties": 50, "additionalProperties": {
+    "type": ["string", "number", "boolean", "null"], "maxLength": 1000}}
+CREATE_CLIENT = obj({
+    "name": text(120), "plan": {"type": "string", "enum": list(PLANS)},
+    "owners": {"type": "array", "items": _OWNER, "minItems": 1, "maxItems": 10},
+    "assigned_staff": _STAFF_IDS, "preliminary_data": _PRELIMINARY,
+}, ("name", "plan", "owners"))
+PATCH_CLIENT = obj({
+    "name": text(120), "plan": {"type": "string", "enum": list(PLANS)},
+    "owners": {"type": "array", "items": _OWNER, "minItems": 1, "maxItems": 10},
+    "assigned_staff": _STAFF_IDS, "preliminary_data": _PRELIMINARY,
+}, minProperties=1)
+_ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_]+$"}
+INVITE_OWNERS = obj({"emails": {"type": "array", "items": EMAIL, "minItems": 1, "maxItems": 10},
+                     "form_id": _ID})
+ADD_GUEST = obj({"email": EMAIL, "first_name": text(), "last_name": text(),
+                 "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
+                 "confirm_address": {"type": "boolean"}}, ("email",))
+BULK = obj({"client_ids": {"type": "array", "items": _ID, "minItems": 1, "maxItems": 5000, "uniqueItems": True},
+            "form_id": _ID}, ("client_ids",))
+_FIELD = obj({"key": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[a-z][a-z0-9_]*$"},
+              "label": text(200), "type": {"type": "string", "enum": ["text", "number", "date", "select", "checkbox"]},
+              "required": {"type": "boolean"},
+              "options": {"type": "array", "items": text(200), "minItems": 1, "maxItems": 100}},
+             ("key", "label", "type"))
+CREATE_FORM = obj({"title": text(200), "fields": {"type": "array", "items": _FIELD, "minItems": 1, "maxItems": 50}},
+                  ("title", "fields"))
+FORM_RESPONSE = obj({"answers": {"type": "object", "maxProperties": 50}}, ("answers",))
+MAIL_EVENT = obj({"type": {"type": "string", "enum": ["bounce", "complaint"]}, "email": EMAIL,
+                  "bounce_type": {"type": "string", "enum": ["Permanent", "Transient"]}}, ("type", "email"))

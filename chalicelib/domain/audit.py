@@ -10,6 +10,8 @@ ACTIONS = frozenset({
     "access.denied",
     # a partner's own log
     "partner.created", "client.created", "client.updated", "bulk_invitation.queued",
+    # a client account's own
+    "form.submitted",
 })
 
 

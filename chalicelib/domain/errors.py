@@ -102,6 +102,14 @@ class InvalidState(DomainError):
     default_message = "This action is not possible in the current state."
 
 
+class AddressSuppressed(DomainError):
+    """Mail to this address bounced for good or was reported as spam: a person must confirm it first."""
+
+    code = "address_suppressed"
+    default_message = ("Mail to this address bounced or was reported as spam. Check the address, then invite "
+                       "again with confirm_address set to true.")
+
+
 class LastOwner(DomainError):
     """The action would leave an account (or partner) without an owner."""
 
@@ -166,3 +174,7 @@ class Conflict(DomainError):
 
     code = "invalid_state"
     default_message = "The object changed while this request ran; try again."
+
+
+class RowChanged(Conflict):
+    """A client row changed between its read and this write (another owner's change won); retried by the service."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ports import Clock, Identity, Mailer, Secrets, Store
+from .ports import Clock, Identity, Mailer, Queue, Secrets, Store
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,8 @@ class Settings:
     invites_per_inviter_per_day: int = 100
     invites_per_account_per_day: int = 200
     lookup_misses_per_minute: int = 30  # unknown link tokens, per source
+    bulk_invites_per_partner_per_day: int = 5000  # bulk jobs have their own limit; people inviting by hand have theirs
+    mail_send_rate: float | None = None  # mails per second for bulk jobs; None: SES's own rate, read at run time
 
     def link(self, path: str) -> str:
         """An absolute link built from PUBLIC_BASE_URL, never from the request's Host."""
@@ -34,3 +36,5 @@ class Deps:
     clock: Clock
     secrets: Secrets
     settings: Settings
+    queue: Queue | None = None
+    exports: object | None = None  # where exports too large for a response go (S3)

@@ -66,14 +66,16 @@ class Accounts:
         return Page([to_member(i) for i in items], self._cursors.encode(scope, last))
 
     # writes -------------------------------------------------------------------------------------
-    def add(self, tx: UnitOfWork, account: Account, owner: Membership) -> None:
+    def add(self, tx: UnitOfWork, account: Account, owner: Membership | None) -> None:
+        """A new account with its first owner (a client account starts with none: its owners activate later)."""
         tx.put("account.new", AccountItem(
             *keys.account(account.account_id), account_id=account.account_id, name=account.name, type=account.type,
             plan=account.plan, status=account.status, owner_ids=account.owner_ids, partner_id=account.partner_id,
             assigned_staff=account.assigned_staff, business_info=account.business_info, logo_url=account.logo_url,
             authorized_user_slots=account.authorized_user_slots, created_at=account.created_at,
             version=account.version), condition=AccountItem.pk.does_not_exist())
-        self.add_member(tx, owner)
+        if owner is not None:
+            self.add_member(tx, owner)
 
     def update(self, tx: UnitOfWork, account: Account, changes: dict) -> None:
         """Optimistic: holds only if nobody changed the account since it was read, and it is open."""

@@ -142,6 +142,11 @@ class Invitations:
             if exc.cause_response_code != "ConditionalCheckFailedException":
                 raise
 
+    def mark_delivery(self, tx: UnitOfWork, inv: Invitation, delivery_status: str) -> None:
+        """A delivery event (bounce, complaint) on a pending invitation, once (condition `invite.delivery`)."""
+        tx.update("invite.delivery", _main(inv), [InviteItem.delivery_status.set(delivery_status)],
+                  condition=(InviteItem.status == "pending") & (InviteItem.delivery_status != delivery_status))
+
     def accept(self, tx: UnitOfWork, inv: Invitation, now: datetime) -> None:
         """pending and unexpired, with this link -> accepted (condition `invite.state`)."""
         inv.status, inv.responded_at = "accepted", now

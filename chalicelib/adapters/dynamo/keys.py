@@ -48,6 +48,7 @@ def partner(partner_id: str) -> tuple[str, str]:
 
 
 MEMBER, STAFF, SEAT, INVITE, AUDIT, APPLICATION = "MEMBER#", "STAFF#", "SEAT#", "INVITE#", "AUDIT#", "APPLICATION#"
+CLIENT, FORM, JOB = "CLIENT#", "FORM#", "JOB#"
 
 
 def member(account_id: str, user_id: str) -> tuple[str, str]:
@@ -64,6 +65,37 @@ def seat(parent: str, email: str) -> tuple[str, str]:
 
 def invitation(parent: str, invitation_id: str) -> tuple[str, str]:
     return parent, INVITE + invitation_id
+
+
+def client(partner_id: str, client_id: str) -> tuple[str, str]:
+    """The client row: the firm's list entry for one client account, rewritten with every owner change."""
+    return partner_pk(partner_id), CLIENT + client_id
+
+
+def client_list(partner_id: str, filter_: str | None) -> str:
+    """The partition of the firm's client list under a filter (`status:…`, `staff:…`, both), or the whole list."""
+    return f"{partner_pk(partner_id)}#CLIENTS#{filter_}" if filter_ else partner_pk(partner_id)
+
+
+def form(partner_id: str, form_id: str) -> tuple[str, str]:
+    return partner_pk(partner_id), FORM + form_id
+
+
+def form_response(account_id: str, form_id: str) -> tuple[str, str]:
+    return account_pk(account_id), f"FORMRESPONSE#{form_id}"
+
+
+def job(partner_id: str, job_id: str) -> tuple[str, str]:
+    return partner_pk(partner_id), JOB + job_id
+
+
+def job_result(partner_id: str, job_id: str, client_id: str, email: str) -> tuple[str, str]:
+    return f"{partner_pk(partner_id)}#{JOB}{job_id}", f"RESULT#{client_id}#{email}"
+
+
+def suppressed(email: str) -> tuple[str, str]:
+    """An address that bounced hard or complained: no more mail until a person confirms a new invitation."""
+    return f"EMAIL#{email}", "SUPPRESSED"
 
 
 def application(account_id: str, user_id: str) -> tuple[str, str]:

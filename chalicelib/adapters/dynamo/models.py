@@ -196,6 +196,72 @@ class ApplicationItem(Item, discriminator="application"):
     notify = ListAttribute(of=UnicodeAttribute, default=list)
 
 
+class ClientItem(Item, discriminator="client"):
+    """A client row (and, as ClientCopyItem, its copies in the filtered lists)."""
+
+    client_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    plan = UnicodeAttribute(default="starter")
+    owners = JSONAttribute(default=list)
+    assigned_staff = JSONAttribute(default=list)
+    preliminary_data = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=0)
+
+
+class ClientCopyItem(ClientItem, discriminator="client_copy"):
+    """The client row again, in one filtered list of the firm's clients (by status, by staff, by both)."""
+
+
+class FormItem(Item, discriminator="form"):
+    form_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    fields = JSONAttribute(default=list)
+    created_at = UTCDateTimeAttribute()
+
+
+class FormResponseItem(Item, discriminator="form_response"):
+    form_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    answers = JSONAttribute(default=dict)
+    submitted_at = UTCDateTimeAttribute()
+    submitted_by = JSONAttribute(default=dict)
+
+
+class JobItem(Item, discriminator="job"):
+    """A bulk invitation job: counts per owner, and `remaining` counting down to done."""
+
+    job_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="queued")
+    total = NumberAttribute(default=0)
+    succeeded = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    remaining = NumberAttribute(default=0)
+    form_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    created_by = JSONAttribute(default=dict)
+
+
+class JobResultItem(Item, discriminator="job_result"):
+    """One owner's outcome in a bulk job; written with the invitation, so a redelivered message does it once."""
+
+    client_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    status = UnicodeAttribute()
+    invitation_id = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    mailed = BooleanAttribute(default=False)
+
+
+class SuppressedItem(Item, discriminator="suppressed"):
+    reason = UnicodeAttribute()  # "bounce" (permanent) or "complaint"
+    at = UTCDateTimeAttribute()
+
+
 class AuditItem(Item, discriminator="audit"):
     event_id = UnicodeAttribute()
     account_id = UnicodeAttribute(null=True)
@@ -225,5 +291,6 @@ class OutboxItem(Item, discriminator="outbox"):
 
 
 MODELS = (Item, UserItem, EmailItem, TokenItem, AccountItem, MemberItem, SeatItem, PartnerItem, StaffItem,
-          InviteItem, LinkItem, ApplicationItem, AuditItem, RateItem, OutboxItem)
+          InviteItem, LinkItem, ApplicationItem, ClientItem, ClientCopyItem, FormItem, FormResponseItem, JobItem,
+          JobResultItem, SuppressedItem, AuditItem, RateItem, OutboxItem)
 INDEXES = (ByEmail, Queues, Lists)

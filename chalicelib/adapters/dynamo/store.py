@@ -5,6 +5,10 @@ from ...domain.model import Account, Membership, Partner, StaffMember, User
 from . import keys, table
 from .accounts import Accounts, to_account, to_member
 from .applications import Applications
+from .clients import Clients
+from .forms import Forms
+from .jobs import Jobs
+from .suppressions import Suppressions
 from .audit import Audit
 from .cursors import Cursors
 from .invitations import Invitations, to_invitation
@@ -24,6 +28,10 @@ class Store:
         self.invitations = Invitations(cursors)
         self.audit = Audit(cursors)
         self.applications = Applications(cursors)
+        self.clients = Clients(cursors)
+        self.forms = Forms(cursors)
+        self.jobs = Jobs(cursors)
+        self.suppressions = Suppressions()
         self.rates = Rates()
 
     @staticmethod
@@ -68,3 +76,10 @@ class Store:
         found = table.batch_get([keys.token(token_hash), keys.rate(rate_key, window_start)])
         link = next((to_invitation(i) for i in found if isinstance(i, LinkItem)), None)
         return link, next((int(i.hits) for i in found if isinstance(i, RateItem)), 0)
+
+    def staff_and_profiles(self, partner_id: str, user_ids: list[str]) -> tuple[dict, dict]:
+        """Staff roles of a firm and those people's profiles, in one BatchGetItem (up to 50 people)."""
+        wanted = list(dict.fromkeys(user_ids))[:50]
+        found = table.batch_get([keys.staff(partner_id, u) for u in wanted] + [keys.user(u) for u in wanted])
+        return ({i.user_id: to_staff(i) for i in found if isinstance(i, StaffItem)},
+                {i.user_id: to_user(i) for i in found if isinstance(i, UserItem)})

@@ -12,7 +12,7 @@ import uuid
 from typing import Callable
 
 from ...domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, DomainError, InvalidState,
-                              InvitationPending, LastOwner, UserExists)
+                              InvitationPending, LastOwner, RowChanged, UserExists)
 from . import connection
 
 _ORDER = ("check", "delete", "put", "update")
@@ -48,6 +48,7 @@ ERRORS: dict[str, ErrorFor] = {
     "staff.new": lambda _: AlreadyMember(),
     "slot.take": _slot,
     "partner.admins": lambda _: LastOwner("A partner keeps at least one partner admin."),
+    "client.version": lambda _: RowChanged(),
     "member.state": lambda _: InvalidState("The member's role or status changed meanwhile; reload and try again."),
     "application.editable": lambda _: InvalidState("This application was submitted already and can no longer be "
                                                    "changed."),

@@ -6,10 +6,10 @@ import logging
 import time
 from datetime import datetime
 
-from ...domain.errors import Conflict
+from ...domain.errors import Conflict, RowChanged
 from ...domain.invitations import ACCOUNT, Invitation
 from ...domain.model import Actor
-from .. import audit
+from .. import audit, clients, retry
 from ..deps import Deps
 from ..jobs import job
 
@@ -19,16 +19,21 @@ BATCH = 100
 
 def expire(deps: Deps, inv: Invitation, now: datetime) -> bool:
     """pending and past its expiry -> expired, freeing its seat and slot. False if someone else changed it first."""
-    tx = deps.store.transaction()
-    deps.store.invitations.close(tx, inv, "expired", now)
-    if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
-        deps.store.accounts.release_slot(tx, inv.target_id)
-    deps.store.audit.add(tx, audit.for_target(deps, inv.target_type, inv.target_id, "invitation.expired",
-                                              Actor.system_actor(), "invitation", inv.invitation_id,
-                                              email=inv.email, role=inv.role))
+    event = audit.for_target(deps, inv.target_type, inv.target_id, "invitation.expired", Actor.system_actor(),
+                             "invitation", inv.invitation_id, email=inv.email, role=inv.role)
+
+    def build(tx) -> None:
+        deps.store.invitations.close(tx, inv, "expired", now)
+        if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
+            deps.store.accounts.release_slot(tx, inv.target_id)
+        deps.store.audit.add(tx, event)
+        clients.track(deps, tx, inv, "expired")
+
     try:
-        tx.commit()
+        retry.commit(deps, build)
         return True
+    except RowChanged:
+        raise
     except Conflict:
         return False  # accepted, revoked or expired by someone else first: their outcome stands
 

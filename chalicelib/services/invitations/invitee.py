@@ -5,10 +5,10 @@ import hmac
 import logging
 
 from ...domain import invitations as rules
-from ...domain.errors import Conflict, EmailMismatch, EmailNotVerified, NotFound, RateLimited
+from ...domain.errors import Conflict, EmailMismatch, EmailNotVerified, NotFound, RateLimited, RowChanged
 from ...domain.invitations import ROLE_LABELS, Invitation
 from ...domain.model import Actor, User
-from .. import audit, mail, ratelimit
+from .. import audit, clients, mail, ratelimit, retry
 from ..access import UserAccess
 from ..deps import Deps
 from ..ports import SignInTokens
@@ -44,13 +44,19 @@ def _raise_current_state(deps: Deps, inv: Invitation) -> None:
 
 def _accept(deps: Deps, inv: Invitation, user: User):
     rules.require_usable(inv, deps.clock.now())
-    tx = deps.store.transaction()
-    joined = join(deps, tx, inv, user)
+    joined = []
+
+    def build(tx) -> None:
+        joined[:] = [join(deps, tx, inv, user)]
+        clients.track(deps, tx, inv, "active", user_id=user.user_id)
+
     try:
-        tx.commit()  # 409 already_member comes from the seat or membership condition
-    except Conflict:
-        _raise_current_state(deps, inv)
+        retry.commit(deps, build)  # 409 already_member comes from the seat or membership condition
+    except Conflict as exc:
+        if not isinstance(exc, RowChanged):
+            _raise_current_state(deps, inv)
         raise
+    joined = joined[0]
     tell_inviter(deps, inv, user)
     return joined
 
@@ -112,16 +118,21 @@ def decline(deps: Deps, raw_token: str, source_ip: str | None) -> None:
 def _decline(deps: Deps, inv: Invitation, actor: Actor) -> None:
     now = deps.clock.now()
     rules.require_usable(inv, now)
-    tx = deps.store.transaction()
-    deps.store.invitations.close(tx, inv, "declined", now, token_hash=inv.token_hash)
-    if inv.role == "authorized_user" and inv.target_type == rules.ACCOUNT:
-        deps.store.accounts.release_slot(tx, inv.target_id)
-    deps.store.audit.add(tx, audit.for_target(deps, inv.target_type, inv.target_id, "invitation.declined", actor,
-                                              "invitation", inv.invitation_id, email=inv.email, role=inv.role))
+    event = audit.for_target(deps, inv.target_type, inv.target_id, "invitation.declined", actor, "invitation",
+                             inv.invitation_id, email=inv.email, role=inv.role)
+
+    def build(tx) -> None:
+        deps.store.invitations.close(tx, inv, "declined", now, token_hash=inv.token_hash)
+        if inv.role == "authorized_user" and inv.target_type == rules.ACCOUNT:
+            deps.store.accounts.release_slot(tx, inv.target_id)
+        deps.store.audit.add(tx, event)
+        clients.track(deps, tx, inv, "declined")
+
     try:
-        tx.commit()
-    except Conflict:
-        _raise_current_state(deps, inv)
+        retry.commit(deps, build)
+    except Conflict as exc:
+        if not isinstance(exc, RowChanged):
+            _raise_current_state(deps, inv)
         raise
 
 
@@ -136,14 +147,17 @@ def activate(deps: Deps, raw_token: str, password: str, first_name: str | None, 
                 first_name=first_name or inv.first_name or "", last_name=last_name or inv.last_name or "",
                 created_at=now, email_verified=True, last_login_at=now)
     deps.identity.create_user(user.user_id, user.email, password, email_verified=True)  # password policy: 400
-    tx = deps.store.transaction()
-    join(deps, tx, inv, user, new_user=True)
-    deps.store.users.add(tx, user)  # 409 user_exists when the email already has a user
+
+    def build(tx) -> None:
+        join(deps, tx, inv, user, new_user=True)
+        deps.store.users.add(tx, user)  # 409 user_exists when the email already has a user
+        clients.track(deps, tx, inv, "active", user_id=user.user_id)
+
     try:
-        tx.commit()
+        retry.commit(deps, build)
     except Exception as exc:
         deps.identity.delete_user(user.user_id)
-        if isinstance(exc, Conflict):
+        if isinstance(exc, Conflict) and not isinstance(exc, RowChanged):
             _raise_current_state(deps, inv)
         raise
     tell_inviter(deps, inv, user)

@@ -7,11 +7,12 @@ from datetime import timedelta
 from ...domain import invitations as rules
 from ...domain.accounts import require_open
 from ...domain.emails import normalize_email
-from ...domain.errors import AuthorizedUserLimit, Conflict, InvalidState, InvitationPending, NotFound, RateLimited
+from ...domain.errors import AuthorizedUserLimit, Conflict, DomainError, InvalidState, InvitationPending, NotFound, \
+    RateLimited, RowChanged
 from ...domain.invitations import ACCOUNT, PARTNER, ROLE_LABELS, Invitation
 from ...domain.model import Page
 from ...domain.permissions import INVITE_PERMISSION, STAFF_INVITE_PERMISSION
-from .. import mail, ratelimit
+from .. import clients, mail, ratelimit, retry
 from ..access import AccountAccess, PartnerAccess, deny
 from ..deps import Deps
 from ..tokens import token_hash
@@ -50,6 +51,15 @@ def _limits(deps: Deps, ctx: Context) -> list[ratelimit.Limit]:
 
 def create(deps: Deps, ctx: Context, body: dict) -> Invitation:
     """Invite someone by email; the link is mailed, only its hash is kept."""
+    inv, raw = create_unsent(deps, ctx, body)
+    send(deps, inv, raw)
+    return inv
+
+
+def create_unsent(deps: Deps, ctx: Context, body: dict, limits: list[ratelimit.Limit] | None = None,
+                  extra=None) -> tuple[Invitation, str]:
+    """The invitation written (with `extra(tx, inv)` in its transaction) and its raw link token, not yet mailed:
+    a bulk job mails at the pace SES allows and records the send with others."""
     role, email = body["role"], normalize_email(body["email"])
     _require_may_invite(deps, ctx, role)
     _require_open(ctx)
@@ -65,29 +75,42 @@ def create(deps: Deps, ctx: Context, body: dict) -> Invitation:
         invited_by_email=ctx.user.email, created_at=now, expires_at=expires_at, last_sent_at=now, send_count=1,
         token_hash=token_hash(raw), first_name=body.get("first_name"), last_name=body.get("last_name"),
         message=body.get("message"), valid_days=body.get("expires_in_days") or rules.DEFAULT_DAYS,
-        **_target_fields(ctx))
+        form_id=body.get("form_id"), **_target_fields(ctx))
     event = ctx.audit_event(deps, "invitation.created", "invitation", inv.invitation_id, email=email, role=role)
-    for attempt in (1, 2):
-        tx = deps.store.transaction()
+
+    def build(tx) -> None:
         deps.store.invitations.add(tx, inv)
         if role == "authorized_user":
             deps.store.accounts.take_slot(tx, target_id)
         elif kind == ACCOUNT:
             deps.store.accounts.require_open(tx, target_id)
         deps.store.audit.add(tx, event)
-        for limit in _limits(deps, ctx):
+        for limit in _limits(deps, ctx) if limits is None else limits:
             ratelimit.charge(deps, tx, limit)
-        try:
-            tx.commit()
-            break
-        except AuthorizedUserLimit:
-            if attempt == 2 or not expiry.reclaim_slots(deps, target_id):
-                raise
-        except InvitationPending as exc:  # held by an invitation that has expired but not been swept yet?
-            if attempt == 2 or not expiry.expire_if_due(deps, kind, target_id, exc.holder):
-                raise
-    send(deps, inv, raw)
-    return inv
+        _deliverable(deps, tx, email, body)
+        clients.track(deps, tx, inv, "invited")
+        if extra is not None:
+            extra(tx, inv)
+
+    retry.commit(deps, build, lambda exc: _recover(deps, kind, target_id, exc))
+    return inv, raw
+
+
+def _deliverable(deps: Deps, tx, email: str, body: dict) -> None:
+    """An address that bounced for good or complained gets mail again only when a person confirms it."""
+    if body.get("confirm_address"):
+        deps.store.suppressions.lift(tx, email)
+    else:
+        deps.store.suppressions.require_deliverable(tx, email)
+
+
+def _recover(deps: Deps, kind: str, target_id: str, exc: DomainError) -> bool:
+    """An invitation past its expiry but not swept yet gives up its slot or its email seat now."""
+    if isinstance(exc, AuthorizedUserLimit):
+        return expiry.reclaim_slots(deps, target_id)
+    if isinstance(exc, InvitationPending):
+        return expiry.expire_if_due(deps, kind, target_id, exc.holder)
+    return False
 
 
 def _target_fields(ctx: Context) -> dict:
@@ -98,16 +121,22 @@ def _target_fields(ctx: Context) -> dict:
 
 
 def send(deps: Deps, inv: Invitation, raw_token: str) -> None:
-    """Mail the link; a failed send leaves the invitation `queued` so it can be resent."""
+    """Mail the link and record the send; a failed send leaves the invitation `queued` so it can be resent."""
+    if send_only(deps, inv, raw_token):
+        deps.store.invitations.record_send(inv, "sent")
+
+
+def send_only(deps: Deps, inv: Invitation, raw_token: str) -> bool:
+    """Mail the link (the caller records the send); False if the mail could not go out."""
     link = deps.settings.link(f"/i/{raw_token}")
     try:
         mail.send(deps, "invitation", inv.email, [link], inv=inv, link=link, role_label=ROLE_LABELS[inv.role],
                   expires_on=inv.expires_at.strftime("%-d %B %Y"))
     except Exception:
         log.exception("invitation mail failed", extra={"invitation_id": inv.invitation_id})
-        return
-    deps.store.invitations.record_send(inv, "sent")
+        return False
     inv.delivery_status = "sent"
+    return True
 
 
 def get(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
@@ -121,7 +150,7 @@ def list_page(deps: Deps, ctx: Context, status: str | None, limit: int, cursor: 
     return deps.store.invitations.list(*target_of(ctx), status, deps.clock.now(), limit, cursor)
 
 
-def resend(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
+def resend(deps: Deps, ctx: Context, invitation_id: str, confirm_address: bool = False) -> Invitation:
     """A new link with a fresh expiry; earlier links stop working. 60 s cooldown between sends."""
     inv = get(deps, ctx, invitation_id)
     _require_may_invite(deps, ctx, inv.role)
@@ -137,24 +166,41 @@ def resend(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
     inv.expires_at, inv.status, inv.delivery_status = now + timedelta(days=inv.valid_days), "pending", "queued"
     event = ctx.audit_event(deps, "invitation.resent", "invitation", inv.invitation_id, email=inv.email,
                             role=inv.role)
-    for attempt in (1, 2):
-        tx = deps.store.transaction()
+
+    def build(tx) -> None:
         deps.store.invitations.resend(tx, inv, old_hash, revived)
         if revived and inv.role == "authorized_user":
             deps.store.accounts.take_slot(tx, inv.target_id)
         deps.store.audit.add(tx, event)
         for limit in _limits(deps, ctx):
             ratelimit.charge(deps, tx, limit)
-        try:
-            tx.commit()
-            break
-        except AuthorizedUserLimit:
-            if attempt == 2 or not expiry.reclaim_slots(deps, inv.target_id):
-                raise
-        except Conflict:
-            raise RateLimited(60, "This invitation was just changed; try again in a minute.") from None
+        _deliverable(deps, tx, inv.email, {"confirm_address": confirm_address})
+        clients.track(deps, tx, inv, "invited")
+
+    try:
+        retry.commit(deps, build, lambda exc: _recover(deps, inv.target_type, inv.target_id, exc))
+    except Conflict as exc:
+        if isinstance(exc, RowChanged):
+            raise
+        raise RateLimited(60, "This invitation was just changed; try again in a minute.") from None
     send(deps, inv, raw)
     return inv
+
+
+def renew_link(deps: Deps, ctx: Context, invitation_id: str) -> tuple[Invitation, str]:
+    """A new link for a pending invitation whose mail never went out (no cooldown: nothing was sent)."""
+    inv = get(deps, ctx, invitation_id)
+    now = deps.clock.now()
+    if inv.effective_status(now) != "pending" or inv.delivery_status == "sent":
+        raise InvalidState("This invitation needs no new mail.")
+    old_hash, raw = inv.token_hash, deps.secrets.token()
+    inv.token_hash, inv.last_sent_at = token_hash(raw), now
+
+    def build(tx) -> None:
+        deps.store.invitations.resend(tx, inv, old_hash, False)
+
+    retry.commit(deps, build)
+    return inv, raw
 
 
 def revoke(deps: Deps, ctx: Context, invitation_id: str) -> None:
@@ -162,13 +208,19 @@ def revoke(deps: Deps, ctx: Context, invitation_id: str) -> None:
     _require_may_invite(deps, ctx, inv.role)
     now = deps.clock.now()
     rules.require_revocable(inv, now)
-    tx = deps.store.transaction()
-    deps.store.invitations.close(tx, inv, "revoked", now)
-    if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
-        deps.store.accounts.release_slot(tx, inv.target_id)
-    deps.store.audit.add(tx, ctx.audit_event(deps, "invitation.revoked", "invitation", inv.invitation_id,
-                                             email=inv.email, role=inv.role))
+    event = ctx.audit_event(deps, "invitation.revoked", "invitation", inv.invitation_id, email=inv.email,
+                            role=inv.role)
+
+    def build(tx) -> None:
+        deps.store.invitations.close(tx, inv, "revoked", now)
+        if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
+            deps.store.accounts.release_slot(tx, inv.target_id)
+        deps.store.audit.add(tx, event)
+        clients.track(deps, tx, inv, "not_invited")
+
     try:
-        tx.commit()
-    except Conflict:
+        retry.commit(deps, build)
+    except Conflict as exc:
+        if isinstance(exc, RowChanged):
+            raise
         raise InvalidState("Only pending invitations can be revoked.") from None
