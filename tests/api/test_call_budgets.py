@@ -465,6 +465,129 @@ def _approve(w): return Request("POST", _submitted(w) + "/approve", token=_revie
 def _reject(w): return Request("POST", _submitted(w) + "/reject", {"reason": "Does not match."}, _reviewer(w))
 
 
+# the client portal -----------------------------------------------------------------------------------
+def _client(w, owners: int = 1) -> str:
+    body = {"name": "Budget client", "plan": "pro", "owners": [{"email": unique_email("own")} for _ in range(owners)]}
+    r = w.api.post(f"/partners/{w.partner}/clients", body, token=w.owner)
+    assert r.status_code == 201, r.json
+    return r.json["client_id"]
+
+
+def _form(w) -> str:
+    r = w.api.post(f"/partners/{w.partner}/forms", {"title": "F", "fields": [
+        {"key": "income", "label": "Income", "type": "number", "required": True}]}, token=w.owner)
+    assert r.status_code == 201, r.json
+    return r.json["form_id"]
+
+
+def _active_owner(w) -> tuple[str, str, str]:
+    """A client with a form sent and its owner activated: (client_id, form_id, the owner's token)."""
+    email = unique_email("own")
+    client = w.api.post(f"/partners/{w.partner}/clients", {"name": "Formed", "plan": "pro",
+                                                           "owners": [{"email": email}]}, token=w.owner).json["client_id"]
+    form = _form(w)
+    w.api.post(f"/partners/{w.partner}/clients/{client}/invitations", {"form_id": form}, token=w.owner)
+    token = w.api.post(f"/invitations/{w.mailed_token(email, '/i/')}/activate", {"password": PASSWORD}).json[
+        "access_token"]
+    return client, form, token
+
+
+@scenario("POST", "/partners/{partner_id}/clients")
+def _create_client(w):
+    return Request("POST", f"/partners/{w.partner}/clients", {"name": "C", "plan": "starter",
+                                                              "owners": [{"email": unique_email("o")}]}, w.owner, 201)
+
+
+@scenario("GET", "/partners/{partner_id}/clients")
+def _list_clients(w):
+    _client(w)
+    return Request("GET", f"/partners/{w.partner}/clients?status=declined&limit=1", token=w.owner)
+
+
+@scenario("GET", "/partners/{partner_id}/clients.csv")
+def _csv(w):
+    _client(w)
+    return Request("GET", f"/partners/{w.partner}/clients.csv", token=w.owner)
+
+
+@scenario("GET", "/partners/{partner_id}/clients/{client_id}")
+def _get_client(w): return Request("GET", f"/partners/{w.partner}/clients/{_client(w)}", token=w.owner)
+
+
+@scenario("PATCH", "/partners/{partner_id}/clients/{client_id}")
+def _patch_client(w):
+    return Request("PATCH", f"/partners/{w.partner}/clients/{_client(w)}", {"name": "Renamed"}, w.owner)
+
+
+@scenario("POST", "/partners/{partner_id}/clients/{client_id}/invitations")
+def _invite_owners(w):
+    return Request("POST", f"/partners/{w.partner}/clients/{_client(w, owners=2)}/invitations", {}, w.owner)
+
+
+@scenario("POST", "/partners/{partner_id}/clients/{client_id}/invitations/{invitation_id}/resend")
+def _resend_owner(w):
+    client = _client(w)
+    sent = w.api.post(f"/partners/{w.partner}/clients/{client}/invitations", {}, token=w.owner).json["results"][0]
+    w.api.post("/_dev/clock", {"advance_seconds": 61})
+    return Request("POST", f"/partners/{w.partner}/clients/{client}/invitations/{sent['invitation_id']}/resend", {},
+                   w.owner)
+
+
+@scenario("POST", "/partners/{partner_id}/clients/{client_id}/guests")
+def _guest(w):
+    return Request("POST", f"/partners/{w.partner}/clients/{_client(w)}/guests", {"email": unique_email("g")}, w.owner,
+                   201)
+
+
+@scenario("POST", "/partners/{partner_id}/invitations/bulk")
+def _bulk(w):
+    return Request("POST", f"/partners/{w.partner}/invitations/bulk", {"client_ids": [_client(w), _client(w)]},
+                   w.owner, 202)
+
+
+@scenario("GET", "/partners/{partner_id}/jobs/{job_id}")
+def _job(w):
+    job = w.api.post(f"/partners/{w.partner}/invitations/bulk", {"client_ids": [_client(w)]}, token=w.owner).json
+    return Request("GET", f"/partners/{w.partner}/jobs/{job['job_id']}", token=w.owner)
+
+
+@scenario("POST", "/partners/{partner_id}/forms")
+def _create_form(w):
+    return Request("POST", f"/partners/{w.partner}/forms", {"title": "T", "fields": [
+        {"key": "k", "label": "K", "type": "text"}]}, w.owner, 201)
+
+
+@scenario("GET", "/partners/{partner_id}/forms")
+def _list_forms(w):
+    _form(w)
+    return Request("GET", f"/partners/{w.partner}/forms?limit=1", token=w.owner)
+
+
+@scenario("GET", "/accounts/{account_id}/forms/{form_id}")
+def _read_form(w):
+    client, form, token = _active_owner(w)
+    return Request("GET", f"/accounts/{client}/forms/{form}", token=token)
+
+
+@scenario("POST", "/accounts/{account_id}/forms/{form_id}/response")
+def _answer_form(w):
+    client, form, token = _active_owner(w)
+    return Request("POST", f"/accounts/{client}/forms/{form}/response", {"answers": {"income": 1}}, token, 201)
+
+
+@scenario("GET", "/partners/{partner_id}/clients/{client_id}/forms/{form_id}/response")
+def _read_answers(w):
+    client, form, token = _active_owner(w)
+    w.api.post(f"/accounts/{client}/forms/{form}/response", {"answers": {"income": 1}}, token=token)
+    return Request("GET", f"/partners/{w.partner}/clients/{client}/forms/{form}/response", token=w.owner)
+
+
+@scenario("POST", "/_dev/mail-events")
+def _mail_event(w):
+    email, _, _ = w.invite()
+    return Request("POST", "/_dev/mail-events", {"type": "bounce", "email": email})
+
+
 # the tests ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def world(stack):  # noqa: F811

@@ -47,6 +47,14 @@ CONTRACT_ROUTES_BUILT = [
     ("GET", "/accounts/{account_id}/members/{user_id}/application"), ("GET", "/reviews/applications"),
     ("POST", "/reviews/applications/{account_id}/{user_id}/approve"),
     ("POST", "/reviews/applications/{account_id}/{user_id}/reject"),
+    ("POST", "/partners/{partner_id}/clients"), ("GET", "/partners/{partner_id}/clients"),
+    ("GET", "/partners/{partner_id}/clients/{client_id}"), ("PATCH", "/partners/{partner_id}/clients/{client_id}"),
+    ("POST", "/partners/{partner_id}/clients/{client_id}/invitations"),
+    ("POST", "/partners/{partner_id}/clients/{client_id}/guests"), ("POST", "/partners/{partner_id}/invitations/bulk"),
+    ("GET", "/partners/{partner_id}/jobs/{job_id}"), ("GET", "/partners/{partner_id}/clients.csv"),
+    ("POST", "/partners/{partner_id}/forms"), ("GET", "/partners/{partner_id}/forms"),
+    ("GET", "/accounts/{account_id}/forms/{form_id}"), ("POST", "/accounts/{account_id}/forms/{form_id}/response"),
+    ("GET", "/partners/{partner_id}/clients/{client_id}/forms/{form_id}/response"), ("POST", "/_dev/mail-events"),
 ]
 
 
