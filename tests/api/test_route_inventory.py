@@ -48,7 +48,7 @@ CONTRACT_ROUTES_BUILT = [
     ("POST", "/reviews/applications/{account_id}/{user_id}/approve"),
     ("POST", "/reviews/applications/{account_id}/{user_id}/reject"),
     ("POST", "/partners/{partner_id}/clients"), ("GET", "/partners/{partner_id}/clients"),
-    ("GET", "/partners/{partner_id}/clients/{client_id}"), ("PATCH", "/partners/{partner_id}/clients/{client_id}"),
+    ("GET", "/partners/{partner_id}/clients/{client_id}"),
     ("POST", "/partners/{partner_id}/clients/{client_id}/invitations"),
     ("POST", "/partners/{partner_id}/clients/{client_id}/guests"), ("POST", "/partners/{partner_id}/invitations/bulk"),
     ("GET", "/partners/{partner_id}/jobs/{job_id}"), ("GET", "/partners/{partner_id}/clients.csv"),
