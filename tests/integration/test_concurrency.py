@@ -173,3 +173,30 @@ def test_two_reviewers_deciding_one_application_at_once_give_one_outcome(deps):
         assert (decided.status, member.role, member.status, slots) == ("rejected", "admin", "active", 0)
     events = [e.action for e in deps.store.audit.list("account", account.account_id, 50, None).items]
     assert events.count("application.approved") + events.count("application.rejected") == 1
+
+
+def test_co_owners_accepting_at_once_both_land_on_the_client_row(deps):
+    """Every owner change rewrites the client row under its version: concurrent changes retry, none is lost."""
+    from chalicelib.domain import scopes
+    from chalicelib.services import access, clients, partners
+
+    admin = _user(deps, "firm-admin@example.com")
+    partner, _ = partners.create(deps, signed_in(deps, Principal(admin.user_id)), "Firm")
+    firm = access.authorize(deps, scopes.partner("clients.create"), Principal(admin.user_id),
+                            {"partner_id": partner.partner_id})
+    owners = [_user(deps, f"co-owner{n}@example.com") for n in range(4)]
+    client = clients.create(deps, firm, {"name": "Group", "plan": "pro",
+                                         "owners": [{"email": o.email} for o in owners]})
+    clients.invite_owners(deps, firm, client.client_id, None, None)
+    links = {m.to[0]: m.links[0].rsplit("/", 1)[1] for m in deps.mailer.sent if m.links}
+
+    outcomes = _race(lambda n: invitee.accept(deps, signed_in(deps, Principal(owners[n].user_id)),
+                                              links[owners[n].email]), 4)
+
+    assert outcomes == ["ok"] * 4
+    row = deps.store.clients.get(partner.partner_id, client.client_id)
+    assert {o.email: o.status for o in row.owners} == {o.email: "active" for o in owners}
+    listed = deps.store.clients.list(partner.partner_id, "status:active", 10, None).items
+    assert [c.client_id for c in listed] == [client.client_id]
+    assert deps.store.clients.list(partner.partner_id, "status:invited", 10, None).items == []
+    assert sorted(deps.store.accounts.get(client.client_id).owner_ids) == sorted(o.user_id for o in owners)
