@@ -329,6 +329,7 @@ def scenario(bench: Bench, mailbox: Mailbox, n: int) -> None:
     bench.measure("GET /accounts/{id}/audit", [("GET", f"{account}/audit", None, owner)] * n, 200)
     invitation_scenario(bench, mailbox, n, owner, account, emails[1:])
     partner_scenario(bench, n, tokens[2])  # a fresh inviter: the first one used its daily quota
+    client_portal_scenario(bench, n, tokens[3])
 
 
 def partner_scenario(bench: Bench, n: int, owner: str) -> None:
@@ -398,9 +399,43 @@ def invitation_scenario(bench: Bench, mailbox: Mailbox, n: int, owner: str, acco
     del invited
 
 
+def client_portal_scenario(bench: Bench, n: int, admin: str, clients: int = 100) -> None:
+    """A firm's client list (one page), its CSV, and a bulk job over `clients` clients worked off the queue."""
+    from dataclasses import replace
+
+    from chalicelib import container
+
+    firm = "/partners/" + bench.call("POST", "/partners", {"name": "Bulk firm"}, admin, expect=201)["partner_id"]
+    made = bench.measure("POST /partners/{id}/clients", [
+        ("POST", f"{firm}/clients", {"name": f"Client {i}", "plan": "pro",
+                                     "owners": [{"email": f"client-{i}@bench.example"}]}, admin)
+        for i in range(clients)], 201)
+    bench.measure("GET /partners/{id}/clients (page of 50)", [("GET", f"{firm}/clients?limit=50", None, admin)] * n,
+                  200)
+    bench.measure("GET /partners/{id}/clients?status= (page)", [
+        ("GET", f"{firm}/clients?status=not_invited&limit=50", None, admin)] * n, 200)
+    bench.measure("GET /partners/{id}/clients.csv", [("GET", f"{firm}/clients.csv", None, admin)] * 2, 200)
+    deps = container.deps()
+    object.__setattr__(deps, "settings", replace(deps.settings, mail_send_rate=10_000.0))
+    bench.measure("POST /partners/{id}/invitations/bulk", [
+        ("POST", f"{firm}/invitations/bulk", {"client_ids": [c["client_id"] for c in made]}, admin)], 202)
+    bench.counter.reset()
+    started = time.perf_counter()
+    while container_job("bulk-invitations")["messages"]:
+        pass
+    label = f"bulk worker, per invitation ({clients} clients)"
+    op = bench.operations.setdefault(label, Operation(label))
+    elapsed = (time.perf_counter() - started) * 1000
+    op.samples_ms.extend([elapsed / clients] * clients)
+    for key, count in bench.counter.calls.items():
+        op.calls[key] += count
+    op.read_units += bench.counter.read_units
+    op.write_units += bench.counter.write_units
+
+
 def container_job(name: str) -> dict:
     from chalicelib import container
-    from chalicelib.services import jobs
+    from chalicelib.services import bulk, jobs  # noqa: F401  (registers the queue drain)
     from chalicelib.services.invitations import expiry  # noqa: F401  (registers the job)
 
     return jobs.run(container.deps(), name)
@@ -413,7 +448,10 @@ ORDER = ("POST /auth/signup", "POST /auth/verify-email", "POST /auth/login", "GE
          "POST /invitations/{token}/accept", "POST /invitations/{token}/activate",
          "POST /invitations/{token}/decline", "GET /accounts/{id}/invitations", "POST .../invitations/{id}/resend",
          "DELETE .../invitations/{id} (revoke)", "DELETE /accounts/{id}/members/{user_id}", "POST /partners",
-         "GET /partners/{id}", "POST /partners/{id}/staff/invitations", "GET /partners/{id}/staff/invitations")
+         "GET /partners/{id}", "POST /partners/{id}/staff/invitations", "GET /partners/{id}/staff/invitations",
+         "POST /partners/{id}/clients", "GET /partners/{id}/clients (page of 50)",
+         "GET /partners/{id}/clients?status= (page)", "GET /partners/{id}/clients.csv",
+         "POST /partners/{id}/invitations/bulk")
 
 
 # --- cold import --------------------------------------------------------------------------------
