@@ -1,5 +1,5 @@
 """Expiry: an invitation past `expires_at` is expired everywhere at once (its status reads `expired`);
-this module writes that down — on the spot when its slot or seat is needed, and in the hourly sweep."""
+this module writes that down — on the spot when its slot or seat is needed, and in the sweep every 15 minutes."""
 from __future__ import annotations
 
 import logging
