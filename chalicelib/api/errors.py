@@ -12,9 +12,11 @@ STATUS = {
     "not_found": 404,
     "already_member": 409, "invitation_pending": 409, "authorized_user_limit": 409,
     "invalid_state": 409, "last_owner": 409, "user_exists": 409, "address_suppressed": 409,
+    "request_in_progress": 409,
     "invitation_expired": 410, "invitation_revoked": 410, "invitation_accepted": 410,
     "invitation_declined": 410,
     "unsupported_media_type": 415,
+    "idempotency_key_reused": 422,
     "rate_limited": 429,
     "internal_error": 500,
 }

@@ -18,7 +18,7 @@ from ..domain.errors import DomainError, Unauthenticated
 from ..domain.scopes import AUTHENTICATED, LOCAL_ONLY, PUBLIC, REVIEWER, Scope  # noqa: F401 (re-exported)
 from ..services import access
 from ..services.principal import Principal
-from . import errors, validation
+from . import errors, idempotency, validation
 from .budgets import Budget
 
 log = logging.getLogger("chalicelib.api")
@@ -88,6 +88,21 @@ def json_response(body: Any, status: int = 200, headers: dict | None = None) -> 
                     headers={"Content-Type": "application/json", **errors.SECURITY_HEADERS, **(headers or {})})
 
 
+def _stored(result: Any, status: int) -> dict:
+    """A creating route's answer in the form an idempotency record keeps."""
+    return {"status": status, "body": result}
+
+
+def _once(call: Call, key: str, work, lambda_context=None) -> Response:
+    caller = call.principal.user_id if call.principal else f"anonymous:{call.source_ip}"
+    path = call.request.context.get("resourcePath", "") if call.request.context else ""
+    concrete = path.format(**call.params) if path else repr(sorted(call.params.items()))
+    stored, replayed = idempotency.run_once(caller, call.request.method, concrete, key, call.body, work,
+                                            lambda_context)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return json_response(stored["body"], stored["status"], headers)
+
+
 def _request_id(bp, request) -> str | None:
     context = getattr(bp, "lambda_context", None)
     return getattr(context, "aws_request_id", None) or (request.context or {}).get("requestId")
@@ -99,6 +114,7 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
     """Register a Chalice route with its scope and budget (the route-inventory and budget tests read ROUTES)."""
     spec = RouteSpec(method, path, scope, summary, budget, body, status, tag, query, produces, content_types)
     ROUTES.append(spec)
+    creates = method == "POST" and status in (201, 202)  # these take an Idempotency-Key
 
     def wrap(fn: Callable) -> Callable:
         @bp.route(path, methods=[method], content_types=sorted(set(_ACCEPTED_BY_CHALICE) | set(content_types)))
@@ -119,6 +135,9 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
                 if body is not None:
                     raw = validation.parse_json(request.raw_body) if "json" in content_types[0] else {}
                     call.body = validation.validate(raw, body)
+                key = idempotency.key_of(request.headers) if creates else None
+                if key is not None:
+                    return _once(call, key, lambda: _stored(fn(call), status), getattr(bp, "lambda_context", None))
                 result = fn(call)
             except DomainError as exc:
                 return errors.from_domain(exc)
