@@ -50,8 +50,58 @@ def client(aws):
         yield c
 
 
+def _inline(node, components: dict):
+    """A schema with every `#/components/schemas/...` reference replaced by the component itself."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            return _inline(components[ref.rsplit("/", 1)[1]], components)
+        return {k: _inline(v, components) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, components) for v in node]
+    return node
+
+
+_checkers: dict = {}
+
+
+def check_against_contract(method: str, path: str, response) -> None:
+    """Every JSON answer the tests receive matches the OpenAPI document's schema for its route and status."""
+    import jsonschema
+
+    from chalicelib.api.openapi import document
+
+    if "doc" not in _checkers:
+        doc = document(local=True)
+        routes = []
+        for template, operations in doc["paths"].items():
+            pattern = re.compile("^" + re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)) + "$")
+            routes.append((template.count("{"), pattern, operations))
+        _checkers["doc"] = doc
+        _checkers["routes"] = sorted(routes, key=lambda r: r[0])  # literal segments win over parameters
+    bare = path.split("?", 1)[0]
+    for _, pattern, operations in _checkers["routes"]:
+        if pattern.match(bare) and method.lower() in operations:
+            operation = operations[method.lower()]
+            break
+    else:
+        return  # not a route of the API (the tests also probe unknown paths)
+    answer = operation["responses"].get(str(response.status_code))
+    assert answer is not None, f"{method} {bare} answered {response.status_code}, not in the OpenAPI document"
+    content = (answer.get("content") or {}).get("application/json")
+    if content is None or response.json is None:
+        return
+    key = (method, operation["operationId"], response.status_code)
+    if key not in _checkers:
+        schema = _inline(content["schema"], _checkers["doc"]["components"]["schemas"])
+        _checkers[key] = jsonschema.Draft202012Validator(schema)
+    errors = [e.message for e in _checkers[key].iter_errors(response.json)]
+    assert not errors, f"{method} {bare} {response.status_code} breaks the documented schema: {errors[:3]}"
+
+
 class Api:
-    """A small JSON client over chalice.test.Client, the way an HTTP client would use the API."""
+    """A small JSON client over chalice.test.Client, the way an HTTP client would use the API; every JSON answer
+    is checked against the OpenAPI document."""
 
     def __init__(self, client):
         self.client = client
@@ -67,6 +117,7 @@ class Api:
             response.json = json.loads(response.body) if response.body else None
         except ValueError:
             response.json = None
+        check_against_contract(method.upper(), path, response)
         return response
 
     def get(self, path, **kw):

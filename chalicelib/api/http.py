@@ -37,6 +37,7 @@ class RouteSpec:
     query: tuple = ()
     produces: str = "application/json"
     content_types: tuple = ("application/json",)
+    operation: str = ""  # the view's name: the operationId of the OpenAPI document
 
 
 ROUTES: list[RouteSpec] = []
@@ -117,6 +118,8 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
     creates = method == "POST" and status in (201, 202)  # these take an Idempotency-Key
 
     def wrap(fn: Callable) -> Callable:
+        spec.operation = fn.__name__
+
         @bp.route(path, methods=[method], content_types=sorted(set(_ACCEPTED_BY_CHALICE) | set(content_types)))
         @functools.wraps(fn)
         def view(**params):

@@ -16,6 +16,7 @@ def health(call):
 
 @endpoint(bp, "/openapi.json", "GET", scope=PUBLIC, budget=NONE, tag="meta", summary="This API as OpenAPI 3.1")
 def openapi(call):
+    from .. import container
     from .openapi import document
 
-    return document()
+    return document(local=container.config().is_local)

@@ -131,7 +131,45 @@ def test_the_openapi_json_in_the_repository_is_the_generated_document(api):
     # regenerate with `make openapi` after changing a route
     committed = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
     assert committed == document()
-    assert api.get("/openapi.json").json == committed
+    served = api.get("/openapi.json").json  # the local stage's: its own routes too
+    assert served == document(local=True)
+    assert {p: ops for p, ops in served["paths"].items() if not p.startswith("/_dev/")} == committed["paths"]
+
+
+def test_the_deployed_document_has_no_local_routes_and_names_every_operation_readably():
+    doc = document()
+    assert not [p for p in doc["paths"] if p.startswith("/_dev/")]
+    ids = [op["operationId"] for ops in doc["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids)) and all(re.fullmatch(r"[a-z][A-Za-z]+", i) for i in ids)
+    assert "createInvitation" in ids and "resendInvitation" in ids
+
+
+def test_every_json_success_has_a_schema_and_every_error_the_envelope_with_its_codes():
+    doc = document(local=True)
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for status, answer in op["responses"].items():
+                content = (answer.get("content") or {}).get("application/json")
+                if content is None:
+                    continue
+                assert content["schema"] != {"type": "object"}, (method, path, status)
+                if int(status) >= 400:
+                    assert content["schema"]["allOf"][0] == {"$ref": "#/components/schemas/Error"}
+            if "429" in op["responses"]:
+                assert "Retry-After" in op["responses"]["429"]["headers"]
+
+
+def test_the_contract_check_of_the_tests_catches_a_body_that_breaks_the_schema():
+    from types import SimpleNamespace
+
+    from tests.conftest import check_against_contract
+
+    broken = SimpleNamespace(status_code=200, json={"status": "fine"})  # /health answers {"status": "ok"}
+    with pytest.raises(AssertionError):
+        check_against_contract("GET", "/health", broken)
+    undocumented = SimpleNamespace(status_code=418, json=None)
+    with pytest.raises(AssertionError):
+        check_against_contract("GET", "/health", undocumented)
 
 
 def test_every_built_route_of_the_contract_is_served():
