@@ -62,8 +62,8 @@ def scenario(method: str, path: str):
 
 # a small world --------------------------------------------------------------------------------
 class World:
-    def __init__(self, api):
-        self.api = api
+    def __init__(self, client_api):
+        self.api = api = client_api
         self.owner_email = unique_email("budget-owner")
         self.owner, self.account = api.user_with_account(self.owner_email, type_="business", name="Budget Ltd")
         partner = api.post("/partners", {"name": "Budget Advisers"}, token=self.owner)
@@ -617,13 +617,13 @@ def test_the_route_keeps_to_its_dynamodb_budget(api, world, spec):  # noqa: F811
         assert counter.calls["BatchGetItem"] >= 1, "authorization reads account (or partner), role and profile at once"
 
 
-def _count(api, request: Request) -> Counter:
+def _count(client_api, request: Request) -> Counter:
     from chalicelib.adapters.dynamo import connection
 
     counter = DynamoCalls()
     counter.install()
     try:
-        response = api.call(request.method, request.path, body=request.body, token=request.token)
+        response = client_api.call(request.method, request.path, body=request.body, token=request.token)
     finally:
         connection.connection().client.meta.events.unregister("before-parameter-build.dynamodb",
                                                               unique_id="budget-counter")

@@ -9,9 +9,10 @@ from datetime import datetime
 from ...domain.errors import Conflict, RowChanged
 from ...domain.invitations import ACCOUNT, Invitation
 from ...domain.model import Actor
-from .. import audit, clients, retry
+from .. import audit
 from ..deps import Deps
 from ..jobs import job
+from . import targets
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -22,15 +23,8 @@ def expire(deps: Deps, inv: Invitation, now: datetime) -> bool:
     event = audit.for_target(deps, inv.target_type, inv.target_id, "invitation.expired", Actor.system_actor(),
                              "invitation", inv.invitation_id, email=inv.email, role=inv.role)
 
-    def build(tx) -> None:
-        deps.store.invitations.close(tx, inv, "expired", now)
-        if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
-            deps.store.accounts.release_slot(tx, inv.target_id)
-        deps.store.audit.add(tx, event)
-        clients.track(deps, tx, inv, "expired")
-
     try:
-        retry.commit(deps, build)
+        targets.close(deps, inv, "expired", now, event)
         return True
     except RowChanged:
         raise

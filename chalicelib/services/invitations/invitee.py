@@ -13,7 +13,7 @@ from ..access import UserAccess
 from ..deps import Deps
 from ..ports import SignInTokens
 from ..tokens import token_hash
-from .targets import join
+from .targets import close, join
 
 log = logging.getLogger(__name__)
 _BAD_LINK = "This invitation link is not valid. Ask for a new invitation."
@@ -120,16 +120,8 @@ def _decline(deps: Deps, inv: Invitation, actor: Actor) -> None:
     rules.require_usable(inv, now)
     event = audit.for_target(deps, inv.target_type, inv.target_id, "invitation.declined", actor, "invitation",
                              inv.invitation_id, email=inv.email, role=inv.role)
-
-    def build(tx) -> None:
-        deps.store.invitations.close(tx, inv, "declined", now, token_hash=inv.token_hash)
-        if inv.role == "authorized_user" and inv.target_type == rules.ACCOUNT:
-            deps.store.accounts.release_slot(tx, inv.target_id)
-        deps.store.audit.add(tx, event)
-        clients.track(deps, tx, inv, "declined")
-
     try:
-        retry.commit(deps, build)
+        close(deps, inv, "declined", now, event, token_hash=inv.token_hash)
     except Conflict as exc:
         if not isinstance(exc, RowChanged):
             _raise_current_state(deps, inv)

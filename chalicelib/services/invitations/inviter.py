@@ -16,7 +16,7 @@ from .. import clients, mail, ratelimit, retry
 from ..access import AccountAccess, PartnerAccess, deny
 from ..deps import Deps
 from ..tokens import token_hash
-from . import expiry
+from . import expiry, targets
 
 log = logging.getLogger(__name__)
 Context = AccountAccess | PartnerAccess
@@ -210,16 +210,8 @@ def revoke(deps: Deps, ctx: Context, invitation_id: str) -> None:
     rules.require_revocable(inv, now)
     event = ctx.audit_event(deps, "invitation.revoked", "invitation", inv.invitation_id, email=inv.email,
                             role=inv.role)
-
-    def build(tx) -> None:
-        deps.store.invitations.close(tx, inv, "revoked", now)
-        if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
-            deps.store.accounts.release_slot(tx, inv.target_id)
-        deps.store.audit.add(tx, event)
-        clients.track(deps, tx, inv, "not_invited")
-
     try:
-        retry.commit(deps, build)
+        targets.close(deps, inv, "revoked", now, event)
     except Conflict as exc:
         if isinstance(exc, RowChanged):
             raise

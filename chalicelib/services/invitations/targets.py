@@ -1,11 +1,15 @@
-"""What accepting an invitation writes, by its target: an account membership or a partner staff role."""
+"""The transitions every invitation shares, whatever its target: accepting writes an account membership or a
+partner staff role; closing (revoke, decline, expiry) frees its seat and slot; the client row follows both."""
 from __future__ import annotations
 
 from ...domain import invitations as rules
 from ...domain.invitations import ACCOUNT, Invitation
 from ...domain.model import Actor, Membership, StaffMember, User
-from .. import audit
+from .. import audit, clients, retry
 from ..deps import Deps
+
+# The activation status a client owner's row shows once their invitation closes this way.
+ROW_STATUS = {"revoked": "not_invited", "declined": "declined", "expired": "expired"}
 
 
 def join(deps: Deps, tx, inv: Invitation, user: User, new_user: bool = False):
@@ -37,3 +41,16 @@ def join(deps: Deps, tx, inv: Invitation, user: User, new_user: bool = False):
         deps.store.audit.add(tx, audit.for_target(deps, inv.target_type, inv.target_id, action, actor, kind,
                                                   target_id, **details))
     return joined
+
+
+def close(deps: Deps, inv: Invitation, status: str, now, event, token_hash: str | None = None) -> None:
+    """pending -> revoked, declined or expired, in one transaction: the seat and any authorized-user slot are
+    freed, the audit event written, a client owner's row updated. Conflict if the invitation changed first."""
+    def build(tx) -> None:
+        deps.store.invitations.close(tx, inv, status, now, token_hash=token_hash)
+        if inv.role == "authorized_user" and inv.target_type == ACCOUNT:
+            deps.store.accounts.release_slot(tx, inv.target_id)
+        deps.store.audit.add(tx, event)
+        clients.track(deps, tx, inv, ROW_STATUS[status])
+
+    retry.commit(deps, build)
