@@ -63,10 +63,10 @@ def scenario(method: str, path: str):
 # a small world --------------------------------------------------------------------------------
 class World:
     def __init__(self, client_api):
-        self.api = api = client_api
+        self.api = client_api
         self.owner_email = unique_email("budget-owner")
-        self.owner, self.account = api.user_with_account(self.owner_email, type_="business", name="Budget Ltd")
-        partner = api.post("/partners", {"name": "Budget Advisers"}, token=self.owner)
+        self.owner, self.account = client_api.user_with_account(self.owner_email, type_="business", name="Budget Ltd")
+        partner = client_api.post("/partners", {"name": "Budget Advisers"}, token=self.owner)
         assert partner.status_code == 201, partner.json
         self.partner = partner.json["partner_id"]
 
