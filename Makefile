@@ -40,6 +40,7 @@ test: $(VENV)/.installed browser lint-infra
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py
+	$(BIN)/python scripts/package_size.py
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -c "import json, app; from chalicelib.api.openapi import document; \

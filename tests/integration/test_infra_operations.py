@@ -205,3 +205,14 @@ def test_the_deployment_zip_fits_in_8_mb_and_leaves_boto3_to_the_runtime(package
             assert dists & RUNTIME_PROVIDED == set()
             assert {"pynamodb", "jinja2", "jsonschema", "pyjwt", "cryptography"} <= dists
             assert not any("__pycache__" in n for n in names)
+
+
+def test_every_accepted_checkov_finding_says_why():
+    from tests.integration.infra import SOURCE_TEMPLATE, decode
+
+    waivers = [(name, skip) for name, resource in decode(SOURCE_TEMPLATE.read_text(encoding="utf-8"))["Resources"].items()
+               for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])]
+    assert waivers, "no waiver found: has the Metadata layout changed?"
+    for name, skip in waivers:
+        assert skip["id"].startswith("CKV_AWS_"), name
+        assert len(skip.get("comment", "").split()) >= 6, f"{name} waives {skip['id']} without a reason"
