@@ -92,6 +92,9 @@ def test_the_api_stage_is_traced_throttled_and_writes_json_access_logs_without_p
     group = api["AccessLogSetting"]["DestinationArn"]["Fn::GetAtt"][0]
     assert resolve(template["Resources"][group]["Properties"]["RetentionInDays"]) == "365"
     assert template["Resources"][group]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["OperationsKey", "Arn"]}
+    # Access logs need the account's logging role: when this stack sets it, the API comes after it.
+    handle = template["Resources"][template["Resources"]["RestAPI"]["DependsOn"]]
+    assert handle["Metadata"]["AccountSettings"]["Fn::If"][:2] == ["SetsApiGatewayLoggingRole", {"Ref": "ApiGatewayAccount"}]
     # The API's name carries the stage: the 5xx alarm's ApiName dimension must not see the other stage.
     assert resolve(api["Name"]) == f"latchkey-{stage}" == resolve(api["DefinitionBody"]["info"]["title"])
 
