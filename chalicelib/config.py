@@ -56,7 +56,7 @@ def load(env: dict | None = None) -> Config:
                                   if e.strip()),
         cursor_secret=_cursor_secret(env),
         log_level=env.get("LOG_LEVEL") or "INFO",
-        bulk_queue_url=env.get("BULK_QUEUE_URL", ""),
+        bulk_queue_url=env.get("BULK_INVITATIONS_QUEUE_URL", ""),
         mail_send_rate=float(env["MAIL_SEND_RATE"]) if env.get("MAIL_SEND_RATE") else None,
         export_bucket=env.get("EXPORT_BUCKET", ""),
     )

@@ -43,5 +43,5 @@ def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | 
     bucket = f"{pool_name}-exports"
     boto3.client("s3", region_name=region, endpoint_url=endpoint_url).create_bucket(Bucket=bucket)
     return {"TABLE_NAME": table_name, "USER_POOL_ID": pool["Id"], "USER_POOL_CLIENT_ID": client["ClientId"],
-            "MAIL_FROM": mail_from, "AWS_REGION": region, "BULK_QUEUE_URL": queue, "BULK_DLQ_URL": dlq,
+            "MAIL_FROM": mail_from, "AWS_REGION": region, "BULK_INVITATIONS_QUEUE_URL": queue,
             "EXPORT_BUCKET": bucket}
