@@ -24,6 +24,7 @@ class Config:
     reviewer_emails: frozenset[str]
     cursor_secret: bytes
     log_level: str
+    mail_queue: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -53,7 +54,14 @@ def load(env: dict | None = None) -> Config:
                                   if e.strip()),
         cursor_secret=_cursor_secret(env),
         log_level=env.get("LOG_LEVEL") or "INFO",
+        mail_queue=mail_queue_name(env),
     )
+
+
+def mail_queue_name(env=None) -> str:
+    """The SQS queue of the identity routes' mail (`latchkey-<stage>-mail`, as infra/resources.yaml names it)."""
+    env = os.environ if env is None else env
+    return env.get("MAIL_QUEUE") or f"latchkey-{env.get('STAGE', 'dev')}-mail"
 
 
 def _cursor_secret(env) -> bytes:

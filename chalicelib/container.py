@@ -52,6 +52,7 @@ def _build(cfg: config_module.Config):
     from .adapters.cognito import CognitoIdentity
     from .adapters.dynamo import connection
     from .adapters.dynamo.store import Store
+    from .adapters.mail_queue import SqsMailQueue
     from .adapters.ses_mailer import RecordingMailer, SesMailer
     from .services.deps import Deps, Settings
 
@@ -66,8 +67,9 @@ def _build(cfg: config_module.Config):
     settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails)
     identity = CognitoIdentity(partial(aws.client, "cognito-idp", cfg.region, cfg.endpoint_url),
                                cfg.user_pool_id, cfg.user_pool_client_id)
+    mail_queue = SqsMailQueue(partial(aws.client, "sqs", cfg.region, cfg.endpoint_url), cfg.mail_queue)
     return Deps(store=Store(cfg.cursor_secret), identity=identity, mailer=mailer, clock=clock,
-                secrets=SystemSecrets(), settings=settings)
+                secrets=SystemSecrets(), settings=settings, mail_queue=mail_queue)
 
 
 def reset() -> None:

@@ -43,7 +43,7 @@ def main() -> int:
         env = provision("us-east-1", "latchkey-local", os.environ.get("MAIL_FROM", "Latchkey <no-reply@latchkey.example>"),
                         endpoint_url=endpoint)
         env.update(fake_aws)
-        env.update({"STAGE": "local", "PUBLIC_BASE_URL": public_base_url,
+        env.update({"STAGE": "local", "PUBLIC_BASE_URL": public_base_url, "LOCAL_MAIL_WORKER": "1",
                     "PLATFORM_REVIEWER_EMAILS": os.environ.get("PLATFORM_REVIEWER_EMAILS", "")})
         child_env = {**os.environ, **env}
         print(f"Latchkey API      http://{HOST}:{port}", flush=True)

@@ -11,7 +11,8 @@ from .dynamo import connection
 
 def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | None = None,
               pool_name: str = "latchkey-local") -> dict[str, str]:
-    """Create table, user pool and app client, and verify the sender; returns the environment the app needs."""
+    """Create table, user pool and app client, the mail queue, and verify the sender; returns the environment
+    the app needs."""
     import boto3
 
     connection.create_table(table_name, region, endpoint_url)
@@ -33,5 +34,8 @@ def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | 
     boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_domain_identity(
         Domain=sender.split("@")[1])
     boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_email_identity(EmailAddress=sender)
+    mail_queue = f"{table_name}-mail"  # latchkey-<stage>-mail, as in infra/resources.yaml
+    boto3.client("sqs", region_name=region, endpoint_url=endpoint_url).create_queue(
+        QueueName=mail_queue, Attributes={"VisibilityTimeout": "180"})
     return {"TABLE_NAME": table_name, "USER_POOL_ID": pool["Id"], "USER_POOL_CLIENT_ID": client["ClientId"],
-            "MAIL_FROM": mail_from, "AWS_REGION": region}
+            "MAIL_FROM": mail_from, "AWS_REGION": region, "MAIL_QUEUE": mail_queue}

@@ -62,7 +62,7 @@ def scenario(method: str, path: str):
 
 # a small world --------------------------------------------------------------------------------
 class World:
-    def __init__(self, api):
+    def __init__(self, api):  # noqa: F811
         self.api = api
         self.owner_email = unique_email("budget-owner")
         self.owner, self.account = api.user_with_account(self.owner_email, type_="business", name="Budget Ltd")
@@ -494,7 +494,7 @@ def test_the_route_keeps_to_its_dynamodb_budget(api, world, spec):  # noqa: F811
         assert counter.calls["BatchGetItem"] >= 1, "authorization reads account (or partner), role and profile at once"
 
 
-def _count(api, request: Request) -> Counter:
+def _count(api, request: Request) -> Counter:  # noqa: F811
     from chalicelib.adapters.dynamo import connection
 
     counter = DynamoCalls()

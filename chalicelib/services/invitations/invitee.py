@@ -139,6 +139,7 @@ def activate(deps: Deps, raw_token: str, password: str, first_name: str | None, 
     tx = deps.store.transaction()
     join(deps, tx, inv, user, new_user=True)
     deps.store.users.add(tx, user)  # 409 user_exists when the email already has a user
+    deps.store.users.clear_registration(tx, user.email)  # an unconfirmed sign-up owns nothing: the link wins
     try:
         tx.commit()
     except Exception as exc:

@@ -1,0 +1,32 @@
+"""`make run` only: the mail queue's worker as a thread of the local API process.
+
+In AWS, Lambda's event source mapping hands each message to `deliver-mail` in app.py. Locally nothing does,
+so this thread polls the queue and runs the same service; being in the API's process, it sees the business
+clock that /_dev/clock moves.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+
+def start() -> threading.Thread:
+    thread = threading.Thread(target=_poll, name="local-mail-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+def _poll() -> None:
+    from . import container
+    from .services import deliveries
+
+    while True:
+        try:
+            deps = container.deps()
+            deps.mail_queue.drain(lambda job: deliveries.deliver(deps, job), wait_seconds=1)
+        except Exception:  # the next round tries again; a failed job stays on the queue
+            log.exception("local mail worker")
+            time.sleep(1)
