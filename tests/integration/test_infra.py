@@ -120,9 +120,15 @@ class _Arns:
                                   f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{sender}"]
         queues = _resources_of_type(template, "AWS::SQS::Queue")
         sources = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
-        assert len(sources) == 1, "expected one work queue with a dead-letter queue"
-        queue_name = _name_for_stage(sources[0]["Properties"]["QueueName"], stage)
-        self.queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
+        assert len(sources) == 2, "expected two work queues (bulk invitations, mail), each with a dead-letter queue"
+        names = [_name_for_stage(q["Properties"]["QueueName"], stage) for q in sources]
+        self.queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{next(n for n in names if not n.endswith('-mail'))}"
+        self.mail_queue = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{next(n for n in names if n.endswith('-mail'))}"
+
+    def queue_for(self, params: dict) -> str:
+        """The queue an SQS call names (by URL or name): the mail queue's names end in `-mail`."""
+        named = str(params.get("QueueUrl") or params.get("QueueName") or "")
+        return self.mail_queue if named.endswith("-mail") else self.queue
 
     def index(self, name: str) -> str:
         return f"{self.table}/index/{name}"
@@ -338,6 +344,8 @@ def test_the_policy_lets_the_stage_send_its_mail_and_use_its_queue(stage):
         assert allowed and any(fnmatch.fnmatchcase(v, p) for p in allowed for v in (mail_from, arns.sender))
     for action in ("SendMessage", "ReceiveMessage", "DeleteMessage", "GetQueueAttributes"):
         assert _grants(policy, f"sqs:{action}", arns.queue), action
+        assert _grants(policy, f"sqs:{action}", arns.mail_queue), action
+    assert _grants(policy, "sqs:GetQueueUrl", arns.mail_queue)
 
 
 def test_the_prod_policy_is_the_dev_policy_with_prod_names():
@@ -472,7 +480,7 @@ def _required_permissions(service: str, operation: str, params: dict, arns: _Arn
             needs.append((f"ses:{operation}", arns.configuration_set))
         return needs
     if service == "sqs":
-        return [(f"sqs:{operation}", arns.queue)]
+        return [(f"sqs:{operation}", arns.queue_for(params))]
     return [(f"{service}:{operation}", "(no resource in this stack)")]
 
 

@@ -20,7 +20,11 @@ _BAD_LINK = "This invitation link is not valid. Ask for a new invitation."
 
 
 def lookup(deps: Deps, raw_token: str, source_ip: str | None) -> Invitation:
-    """The invitation of a link. Unknown links are counted per source; past the limit every lookup is refused."""
+    """The invitation of a link. Unknown links are counted per source; past the limit every lookup is refused.
+
+    A miss is answered 404 only if its one atomic conditional increment found room: of any number of parallel
+    misses, at most the limit get 404 and the rest 429. The count read with the link only refuses early (a
+    full window also refuses links that exist); it never lets a miss through."""
     limit = ratelimit.Limit(f"token-miss:{source_ip}", deps.settings.lookup_misses_per_minute, 60)
     start, retry_after = ratelimit.window(deps.clock.now(), limit.seconds)
     inv, misses = deps.store.link_and_count(token_hash(raw_token), limit.key, start)
@@ -29,7 +33,7 @@ def lookup(deps: Deps, raw_token: str, source_ip: str | None) -> Invitation:
         raise RateLimited(retry_after)
     if inv is None:
         log.info("unknown invitation link", extra={"source_ip": source_ip})  # never the token itself
-        ratelimit.consume(deps, limit)  # 429 rather than 404 when parallel misses filled the window meanwhile
+        ratelimit.consume(deps, limit)  # RateLimited when parallel misses filled the window first
         raise NotFound(_BAD_LINK)
     return inv
 
