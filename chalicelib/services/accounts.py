@@ -5,13 +5,18 @@ from ..domain import accounts as rules
 from ..domain import permissions
 from ..domain.errors import ValidationFailed
 from ..domain.model import Account, Membership, User
-from . import audit
+from . import audit, ratelimit
 from .access import AccountAccess, UserAccess, deny
 from .deps import Deps
 
 
+def creations_limit(deps: Deps, user_id: str) -> ratelimit.Limit:
+    """Accounts and partner firms one user creates per day (counted only when one is created)."""
+    return ratelimit.Limit(f"creations:user:{user_id}", deps.settings.accounts_per_user_per_day, 86400)
+
+
 def create(deps: Deps, ctx: UserAccess, name: str, type_: str) -> tuple[Account, Membership]:
-    """A personal or business account; the caller is its one owner."""
+    """A personal or business account; the caller is its one owner (a limited number a day)."""
     user, now = ctx.user, deps.clock.now()
     account = Account(account_id=deps.secrets.new_id("acc"), name=name, type=type_, created_at=now,
                       owner_ids=[user.user_id])
@@ -20,6 +25,7 @@ def create(deps: Deps, ctx: UserAccess, name: str, type_: str) -> tuple[Account,
     deps.store.accounts.add(tx, account, owner)
     deps.store.audit.add(tx, audit.account_event(deps, account.account_id, "account.created", ctx.actor, "account",
                                                  account.account_id, name=name, type=type_))
+    ratelimit.charge(deps, tx, creations_limit(deps, user.user_id))
     tx.commit()
     return account, owner
 

@@ -40,12 +40,14 @@ def _require_open(ctx: Context) -> None:
         require_open(ctx.account)
 
 
-def _limits(deps: Deps, ctx: Context) -> list[ratelimit.Limit]:
-    """Invitations (and resends) per inviter and per target, per day; only changes that happen count."""
+def _limits(deps: Deps, ctx: Context, email: str) -> list[ratelimit.Limit]:
+    """Invitation mails (a new invitation or a resend) per inviter and per target, and per recipient across every
+    account and partner, per day. They are charged in the change's own transaction: only mail that goes counts."""
     kind, target_id = target_of(ctx)
     s = deps.settings
     return [ratelimit.Limit(f"invite:user:{ctx.user.user_id}", s.invites_per_inviter_per_day, 86400),
-            ratelimit.Limit(f"invite:{kind}:{target_id}", s.invites_per_account_per_day, 86400)]
+            ratelimit.Limit(f"invite:{kind}:{target_id}", s.invites_per_account_per_day, 86400),
+            ratelimit.Limit(f"invite:to:{email}", s.invitation_mails_per_recipient_per_day, 86400)]
 
 
 def create(deps: Deps, ctx: Context, body: dict) -> Invitation:
@@ -75,7 +77,7 @@ def create(deps: Deps, ctx: Context, body: dict) -> Invitation:
         elif kind == ACCOUNT:
             deps.store.accounts.require_open(tx, target_id)
         deps.store.audit.add(tx, event)
-        for limit in _limits(deps, ctx):
+        for limit in _limits(deps, ctx, email):
             ratelimit.charge(deps, tx, limit)
         try:
             tx.commit()
@@ -143,7 +145,7 @@ def resend(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
         if revived and inv.role == "authorized_user":
             deps.store.accounts.take_slot(tx, inv.target_id)
         deps.store.audit.add(tx, event)
-        for limit in _limits(deps, ctx):
+        for limit in _limits(deps, ctx, inv.email):
             ratelimit.charge(deps, tx, limit)
         try:
             tx.commit()
