@@ -25,6 +25,7 @@ class Config:
     cursor_secret: bytes
     log_level: str
     mail_queue: str = ""
+    rate_limits: tuple = ()  # (setting, value) pairs that replace the services' default limits
 
     @property
     def is_local(self) -> bool:
@@ -55,7 +56,20 @@ def load(env: dict | None = None) -> Config:
         cursor_secret=_cursor_secret(env),
         log_level=env.get("LOG_LEVEL") or "INFO",
         mail_queue=mail_queue_name(env),
+        rate_limits=_rate_limits(env.get("RATE_LIMITS") or ""),
     )
+
+
+def _rate_limits(raw: str) -> tuple:
+    """`RATE_LIMITS`: a JSON object of limit settings (e.g. `{"signups_per_source_per_hour": 50}`)."""
+    import json
+
+    if not raw.strip():
+        return ()
+    values = json.loads(raw)
+    if not isinstance(values, dict) or not all(isinstance(v, int) and v > 0 for v in values.values()):
+        raise ValueError("RATE_LIMITS must be a JSON object of positive whole numbers")
+    return tuple(sorted(values.items()))
 
 
 def mail_queue_name(env=None) -> str:

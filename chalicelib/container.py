@@ -64,7 +64,9 @@ def _build(cfg: config_module.Config):
         from .adapters.dynamo.outbox import DynamoOutbox
 
         mailer = RecordingMailer(mailer, DynamoOutbox())
-    settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails)
+    limits = {name: value for name, value in cfg.rate_limits if name in Settings.__dataclass_fields__
+              and isinstance(getattr(Settings, name, None), int)}
+    settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails, **limits)
     identity = CognitoIdentity(partial(aws.client, "cognito-idp", cfg.region, cfg.endpoint_url),
                                cfg.user_pool_id, cfg.user_pool_client_id)
     mail_queue = SqsMailQueue(partial(aws.client, "sqs", cfg.region, cfg.endpoint_url), cfg.mail_queue)

@@ -37,6 +37,7 @@ def get_account(call):
 
 @endpoint(bp, "/accounts/{account_id}", "PATCH", scope=scopes.account(*account_rules.ANY_UPDATE_PERMISSIONS),
           budget=Budget(reads=2, transactions=1), body=schemas.PATCH_ACCOUNT, tag="accounts",
+          preauthorize=lambda call, raw: accounts.preauthorize_update(call.deps, call.ctx, raw),
           summary="Change field groups, each gated by its permission; 403 writes nothing")
 def patch_account(call):
     return _account_view(call, accounts.update(call.deps, call.ctx, call.body))

@@ -31,6 +31,10 @@ def list_status(call) -> str | None:
     return status
 
 
+def preauthorize_invite(call, raw: dict) -> None:
+    inviter.preauthorize_invite(call.deps, call.ctx, raw)
+
+
 def invitation_page(call) -> dict:
     limit, cursor = parse_limit(call.query)
     result = inviter.list_page(call.deps, call.ctx, list_status(call), limit, cursor)
@@ -38,7 +42,7 @@ def invitation_page(call) -> dict:
 
 
 @endpoint(bp, "/accounts/{account_id}/invitations", "POST", scope=ANY_INVITE, budget=budgets.MAILED_WRITE,
-          status=201, body=schemas.CREATE_INVITATION, tag="invitations",
+          status=201, body=schemas.CREATE_INVITATION, tag="invitations", preauthorize=preauthorize_invite,
           summary="Invite someone by email; the matrix decides which roles the caller may invite")
 def create_invitation(call):
     return present.invitation(inviter.create(call.deps, call.ctx, call.body), now(call))

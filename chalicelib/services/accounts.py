@@ -35,6 +35,15 @@ def owners(deps: Deps, account: Account) -> list[User]:
     return [found[uid] for uid in account.owner_ids if uid in found]
 
 
+def preauthorize_update(deps: Deps, ctx: AccountAccess, raw: dict) -> None:
+    """Before the body is validated: a field group named in it that the caller may not change is 403 at once."""
+    groups = sorted(g for g in raw if g in rules.FIELD_GROUP_PERMISSION)
+    denied = rules.denied_field_groups(ctx.membership.role, ctx.membership.status, groups)
+    if denied:
+        raise deny(deps, ctx, rules.FIELD_GROUP_PERMISSION[denied[0]],
+                   f"You do not have permission to change: {', '.join(denied)}.", fields=denied)
+
+
 def update(deps: Deps, ctx: AccountAccess, body: dict) -> Account:
     """Change the field groups in `body`; all of them are allowed or nothing is written."""
     rules.require_open(ctx.account)

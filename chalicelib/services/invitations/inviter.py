@@ -35,6 +35,35 @@ def _require_may_invite(deps: Deps, ctx: Context, role: str) -> None:
                    f"{ROLE_LABELS.get(role, role)}.", role=role)
 
 
+def preauthorize_invite(deps: Deps, ctx: Context, raw: dict) -> None:
+    """Before the body is validated: a role named in it that the caller may not invite is 403 at once."""
+    role = raw.get("role")
+    roles = INVITE_PERMISSION if isinstance(ctx, AccountAccess) else STAFF_INVITE_PERMISSION
+    if isinstance(role, str) and role in roles:
+        _require_may_invite(deps, ctx, role)
+
+
+def _may_invite_every_role(ctx: Context) -> bool:
+    roles = INVITE_PERMISSION if isinstance(ctx, AccountAccess) else STAFF_INVITE_PERMISSION
+    return all(ctx.can(permission) for permission in roles.values())
+
+
+def _to_act_on(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
+    """An invitation the caller resends or revokes. Someone who may not act on every role gets the same 403 for
+    a missing id as for an invitation they may not touch: ids cannot be probed."""
+    inv = deps.store.invitations.get(*target_of(ctx), invitation_id)
+    if inv is None:
+        if not _may_invite_every_role(ctx):
+            raise deny(deps, ctx, "invite", "You do not have permission to change this invitation.",
+                       invitation_id=invitation_id)
+        raise NotFound()
+    needed = (INVITE_PERMISSION if isinstance(ctx, AccountAccess) else STAFF_INVITE_PERMISSION).get(inv.role)
+    if needed is None or not ctx.can(needed):
+        raise deny(deps, ctx, needed or "invite", "You do not have permission to change this invitation.",
+                   invitation_id=invitation_id)
+    return inv
+
+
 def _require_open(ctx: Context) -> None:
     if isinstance(ctx, AccountAccess):
         require_open(ctx.account)
@@ -125,8 +154,7 @@ def list_page(deps: Deps, ctx: Context, status: str | None, limit: int, cursor: 
 
 def resend(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
     """A new link with a fresh expiry; earlier links stop working. 60 s cooldown between sends."""
-    inv = get(deps, ctx, invitation_id)
-    _require_may_invite(deps, ctx, inv.role)
+    inv = _to_act_on(deps, ctx, invitation_id)
     _require_open(ctx)
     now = deps.clock.now()
     rules.require_resendable(inv, now)
@@ -160,8 +188,7 @@ def resend(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
 
 
 def revoke(deps: Deps, ctx: Context, invitation_id: str) -> None:
-    inv = get(deps, ctx, invitation_id)
-    _require_may_invite(deps, ctx, inv.role)
+    inv = _to_act_on(deps, ctx, invitation_id)
     now = deps.clock.now()
     rules.require_revocable(inv, now)
     tx = deps.store.transaction()
