@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..domain import accounts as rules
 from ..domain import permissions
-from ..domain.errors import ValidationFailed
+from ..domain.errors import Conflict, ValidationFailed
 from ..domain.model import Account, Membership, User
 from . import audit, ratelimit
 from .access import AccountAccess, UserAccess, deny
@@ -76,10 +76,39 @@ def update(deps: Deps, ctx: AccountAccess, body: dict) -> Account:
 
 
 def close(deps: Deps, ctx: AccountAccess) -> None:
+    """Close the account, then revoke its pending invitations (each audited): no link to it invites any more."""
     rules.require_open(ctx.account)
     tx = deps.store.transaction()
     deps.store.accounts.close(tx, ctx.account)
     deps.store.audit.add(tx, ctx.audit_event(deps, "account.closed", "account", ctx.account.account_id))
+    tx.commit()
+    now = deps.clock.now()
+    pending = [i for i in deps.store.invitations.list("account", ctx.account.account_id, "pending", now,
+                                                      CLOSE_BATCH * 5, None).items if i.status == "pending"]
+    for start in range(0, len(pending), CLOSE_BATCH):
+        batch = pending[start:start + CLOSE_BATCH]
+        try:
+            _revoke_for_closing(deps, ctx, batch, now)
+        except Conflict:  # one of them was accepted or declined meanwhile: the others one by one
+            for inv in batch:
+                try:
+                    _revoke_for_closing(deps, ctx, [inv], now)
+                except Conflict:
+                    pass  # its own outcome stands (an acceptance into a closed account is refused anyway)
+
+
+CLOSE_BATCH = 20  # invitations revoked per transaction (each is four writes; DynamoDB takes 100 a transaction)
+
+
+def _revoke_for_closing(deps: Deps, ctx: AccountAccess, batch: list, now) -> None:
+    tx = deps.store.transaction()
+    for inv in batch:
+        deps.store.invitations.close(tx, inv, "revoked", now)
+        deps.store.audit.add(tx, ctx.audit_event(deps, "invitation.revoked", "invitation", inv.invitation_id,
+                                                 email=inv.email, role=inv.role, reason="account_closed"))
+    slots = sum(1 for inv in batch if inv.role == "authorized_user")
+    if slots:
+        deps.store.accounts.release_slot(tx, ctx.account.account_id, slots)
     tx.commit()
 
 

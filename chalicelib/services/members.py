@@ -36,7 +36,8 @@ def remove(deps: Deps, ctx: AccountAccess, user_id: str) -> None:
     needed = REMOVE_PERMISSION.get(target.role, "account.close")
     if not leaving and not ctx.can(needed):
         raise deny(deps, ctx, needed, "You do not have permission to remove this member.", user_id=target.user_id)
-    require_open(ctx.account)
+    if not leaving:
+        require_open(ctx.account)  # anyone but the last owner may still leave a closed account
     remaining = None
     if target.role == "owner":
         remaining = [o for o in ctx.account.owner_ids if o != target.user_id]

@@ -80,3 +80,29 @@ def test_a_guest_hammering_refused_routes_does_not_push_the_owners_events_off_th
     api.post(f"/accounts/{account['id']}/invitations", {"email": "y@example.com", "role": "admin"},
              token=account["guest"])
     assert [e["action"] for e in audit_items(api, account["id"], account["owner"])].count("access.denied") == denied + 1
+
+
+# a closed account ------------------------------------------------------------------------------------------
+
+def test_closing_an_account_withdraws_its_pending_links_and_its_members_can_leave_it(api):
+    from tests.conftest import token_from
+
+    # GIVEN an account with a pending invitation and a collaborator
+    owner, account_id = api.user_with_account(unique_email("closer"), type_="business", name="Closing Ltd")
+    invited = unique_email("pending")
+    assert api.post(f"/accounts/{account_id}/invitations", {"email": invited, "role": "authorized_user"},
+                    token=owner).status_code == 201
+    link = token_from(api.last_link(invited, "/i/"))
+    collaborator = signed_up_member(api, account_id, unique_email("stays"), "collaborator")
+    # WHEN the owner closes it
+    assert api.delete(f"/accounts/{account_id}", token=owner).status_code == 204
+    # THEN the link no longer invites, and the withdrawal is audited
+    assert api.get(f"/invitations/{link}").json["status"] == "revoked"
+    assert "Create your free account" not in api.get(f"/i/{link}").body.decode()
+    events = audit_items(api, account_id, owner)
+    revoked = [e for e in events if e["action"] == "invitation.revoked"]
+    assert len(revoked) == 1 and revoked[0]["details"]["reason"] == "account_closed"
+    # AND the collaborator can leave it, so it drops out of their /me; the last owner stays
+    assert api.delete(f"/accounts/{account_id}/members/me", token=collaborator).status_code == 204
+    assert api.get("/me", token=collaborator).json["accounts"] == []
+    assert_error(api.delete(f"/accounts/{account_id}/members/me", token=owner), 409, "last_owner")
