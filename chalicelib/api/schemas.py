@@ -41,6 +41,7 @@ VERIFY_EMAIL = obj({"token": TOKEN}, ("token",))
 LOGIN = obj({"email": EMAIL, "password": secret(256)},
             ("email", "password"))
 REFRESH = obj({"refresh_token": secret(8192)}, ("refresh_token",))
+LOGIN_PASSWORD = obj({"password": secret(256)}, ("password",))
 FORGOT = obj({"email": EMAIL}, ("email",))
 RESET = obj({"token": TOKEN, "password": PASSWORD}, ("token", "password"))
 

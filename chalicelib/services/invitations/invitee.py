@@ -107,9 +107,9 @@ def decline_mine(deps: Deps, ctx: UserAccess, invitation_id: str) -> None:
     _decline(deps, _mine(deps, ctx, invitation_id), ctx.actor)
 
 
-def decline(deps: Deps, raw_token: str, source_ip: str | None) -> None:
-    """No sign-in needed: the link itself is the proof."""
-    inv = lookup(deps, raw_token, source_ip)
+def decline(deps: Deps, raw_token: str, source_ip: str | None, inv: Invitation | None = None) -> None:
+    """No sign-in needed: the link itself is the proof (`inv`: the link's invitation, if already looked up)."""
+    inv = inv or lookup(deps, raw_token, source_ip)
     _decline(deps, inv, Actor(None, inv.email))
 
 
