@@ -26,7 +26,10 @@ def _poll() -> None:
     while True:
         try:
             deps = container.deps()
-            deps.mail_queue.drain(lambda job: deliveries.deliver(deps, job), wait_seconds=1)
+            # No long poll: the local moto server answers one request at a time, and a waiting receive would
+            # hold up every other call.
+            if not deps.mail_queue.drain(lambda job: deliveries.deliver(deps, job)):
+                time.sleep(0.25)
         except Exception:  # the next round tries again; a failed job stays on the queue
             log.exception("local mail worker")
             time.sleep(1)

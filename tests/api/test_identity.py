@@ -153,3 +153,26 @@ def test_an_attacker_refreshing_a_stolen_refresh_token_keeps_nothing_after_the_s
     assert api.post("/auth/logout", token=victim["access_token"]).status_code == 204
     assert api.post("/auth/refresh", {"refresh_token": stolen}).status_code == 401
     assert [t for t in harvested if api.get("/me", token=t).status_code != 401] == []
+
+
+def test_an_invitation_link_wins_over_a_strangers_unconfirmed_signup(api):
+    # GIVEN a stranger who signed up with the victim's address and their own password, never verified
+    api.post("/auth/signup", {"email": "victim@example.com", "password": "the stranger's password",
+                              "first_name": "Mal", "last_name": "Lory"})
+    strangers_link = token_from(api.last_link("victim@example.com", "/verify/"))
+    # AND an owner who invites the victim
+    owner, account_id = api.user_with_account("inviter@example.com")
+    assert api.post(f"/accounts/{account_id}/invitations", {"email": "victim@example.com", "role": "collaborator"},
+                    token=owner).status_code == 201
+    link = token_from(api.last_link("victim@example.com", "/i/"))
+    # WHEN the victim activates from the invitation link (it proves the mailbox)
+    assert api.get(f"/invitations/{link}").json["existing_user"] is False
+    r = api.post(f"/invitations/{link}/activate", {"password": "the victim's password"})
+    # THEN it works, and the address is the victim's: their password signs in, the stranger's does not
+    assert r.status_code == 201, r.json
+    assert api.post("/auth/login", {"email": "victim@example.com", "password": "the victim's password"}).status_code == 200
+    stranger = api.post("/auth/login", {"email": "victim@example.com", "password": "the stranger's password"})
+    assert stranger.status_code == 401
+    # AND the stranger's verification link confirms nothing
+    assert api.post("/auth/verify-email", {"token": strangers_link}).status_code == 404
+    assert api.post("/auth/login", {"email": "victim@example.com", "password": "the stranger's password"}).status_code == 401

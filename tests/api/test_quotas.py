@@ -32,3 +32,11 @@ def test_an_expired_invitation_does_not_block_inviting_that_email_again_before_t
     again = api.post(base, {"email": email, "role": "collaborator"}, token=owner)
     assert again.status_code == 201, again.json
     assert api.get(f"{base}/{first.json['invitation_id']}", token=owner).json["status"] == "expired"
+
+
+def test_limit_accepts_only_ascii_digits_over_http(api):
+    owner, account_id = api.user_with_account(unique_email("limit-owner"), name="Limit home")
+    for raw in ("%2050", "1_0", "%D9%A5%D9%A0", "50%20", "+5"):  # " 50", "1_0", Arabic-Indic 50, "50 ", "+5"
+        r = api.get(f"/accounts/{account_id}/audit?limit={raw}", token=owner)
+        assert r.status_code == 400 and "limit" in r.json["error"]["details"], raw
+    assert api.get(f"/accounts/{account_id}/audit?limit=50", token=owner).status_code == 200
