@@ -98,3 +98,27 @@ def test_forgot_password_costs_the_same_for_a_known_and_an_unknown_address_and_m
     assert not any(service == "sesv2" for service, _ in for_known)
     # the mail still reaches the real owner once the queue's worker has run
     assert api.last_link(known, "/reset/")
+
+
+def test_the_deliver_mail_function_sends_what_the_identity_routes_queued(api):  # noqa: F811
+    import json
+
+    import boto3
+
+    from chalicelib import container
+
+    # GIVEN a forgotten-password request, whose job waits on the mail queue
+    known = unique_email("queued")
+    api.signup_verified(known)
+    assert api.post("/auth/password/forgot", {"email": known}).status_code == 202
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.get_queue_url(QueueName=container.config().mail_queue)["QueueUrl"]
+    [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(message["Body"]) == {"email": known, "job": "forgot"}  # the job names no user
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    before = len(api.mails_to(known))
+    # WHEN Lambda hands it to the function
+    event = api.client.events.generate_sqs_event(message_bodies=[message["Body"]], queue_name="latchkey-local-mail")
+    api.client.lambda_.invoke("deliver-mail", event)
+    # THEN the owner gets the reset link
+    assert len(api.mails_to(known)) == before + 1
