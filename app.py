@@ -5,6 +5,7 @@ import os
 
 from chalicelib.api import (routes_accounts, routes_applications, routes_clients, routes_dev, routes_identity,
                             routes_invitations, routes_meta, routes_pages, routes_partners)
+from chalicelib.config import mail_queue_name
 
 app = Chalice(app_name="latchkey")
 app.api.cors = False
@@ -19,6 +20,10 @@ if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     from chalicelib import container
 
     container.warm()
+elif os.environ.get("LOCAL_MAIL_WORKER") == "1":  # `make run`: no Lambda polls the mail queue there
+    from chalicelib import local_worker
+
+    local_worker.start()
 
 
 @app.schedule(Rate(15, unit=Rate.MINUTES), name="expire-invitations")
@@ -60,3 +65,15 @@ def mail_events(event):
     except ValueError:
         return {"ignored": "not JSON"}  # a poison event is dropped, never retried in a loop
     return events.handle(container.deps(), notification)
+
+
+@app.on_sqs_message(queue=mail_queue_name(), batch_size=1, name="deliver-mail")
+def deliver_mail(event):
+    """The identity routes' mail, sent after their response (locally: `make run` polls the queue)."""
+    import json
+
+    from chalicelib import container
+    from chalicelib.services import deliveries
+
+    for record in event:  # one a batch: a failure retries that message alone, then the dead-letter queue
+        deliveries.deliver(container.deps(), json.loads(record.body))

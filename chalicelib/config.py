@@ -27,6 +27,8 @@ class Config:
     bulk_queue_url: str
     mail_send_rate: float | None
     export_bucket: str
+    mail_queue: str = ""
+    rate_limits: tuple = ()  # (setting, value) pairs that replace the services' default limits
 
     @property
     def is_local(self) -> bool:
@@ -59,7 +61,27 @@ def load(env: dict | None = None) -> Config:
         bulk_queue_url=env.get("BULK_INVITATIONS_QUEUE_URL", ""),
         mail_send_rate=float(env["MAIL_SEND_RATE"]) if env.get("MAIL_SEND_RATE") else None,
         export_bucket=env.get("EXPORT_BUCKET", ""),
+        mail_queue=mail_queue_name(env),
+        rate_limits=_rate_limits(env.get("RATE_LIMITS") or ""),
     )
+
+
+def _rate_limits(raw: str) -> tuple:
+    """`RATE_LIMITS`: a JSON object of limit settings (e.g. `{"signups_per_source_per_hour": 50}`)."""
+    import json
+
+    if not raw.strip():
+        return ()
+    values = json.loads(raw)
+    if not isinstance(values, dict) or not all(isinstance(v, int) and v > 0 for v in values.values()):
+        raise ValueError("RATE_LIMITS must be a JSON object of positive whole numbers")
+    return tuple(sorted(values.items()))
+
+
+def mail_queue_name(env=None) -> str:
+    """The SQS queue of the identity routes' mail (`latchkey-<stage>-mail`, as infra/resources.yaml names it)."""
+    env = os.environ if env is None else env
+    return env.get("MAIL_QUEUE") or f"latchkey-{env.get('STAGE', 'dev')}-mail"
 
 
 def _cursor_secret(env) -> bytes:

@@ -52,6 +52,7 @@ def _build(cfg: config_module.Config):
     from .adapters.cognito import CognitoIdentity
     from .adapters.dynamo import connection
     from .adapters.dynamo.store import Store
+    from .adapters.mail_queue import SqsMailQueue
     from .adapters.ses_mailer import RecordingMailer, SesMailer
     from .services.deps import Deps, Settings
 
@@ -63,17 +64,20 @@ def _build(cfg: config_module.Config):
         from .adapters.dynamo.outbox import DynamoOutbox
 
         mailer = RecordingMailer(mailer, DynamoOutbox())
+    limits = {name: value for name, value in cfg.rate_limits if name in Settings.__dataclass_fields__
+              and isinstance(getattr(Settings, name, None), int)}
     settings = Settings(public_base_url=cfg.public_base_url, reviewer_emails=cfg.reviewer_emails,
-                        mail_send_rate=cfg.mail_send_rate)
+                        mail_send_rate=cfg.mail_send_rate, **limits)
     identity = CognitoIdentity(partial(aws.client, "cognito-idp", cfg.region, cfg.endpoint_url),
                                cfg.user_pool_id, cfg.user_pool_client_id)
     from .adapters.s3_exports import S3Exports
     from .adapters.sqs_queue import SqsQueue
 
+    mail_queue = SqsMailQueue(partial(aws.client, "sqs", cfg.region, cfg.endpoint_url), cfg.mail_queue)
     queue = SqsQueue(partial(aws.client, "sqs", cfg.region, cfg.endpoint_url), cfg.bulk_queue_url)
     exports = S3Exports(partial(aws.client, "s3", cfg.region, cfg.endpoint_url), cfg.export_bucket)
     return Deps(store=Store(cfg.cursor_secret), identity=identity, mailer=mailer, clock=clock,
-                secrets=SystemSecrets(), settings=settings, queue=queue, exports=exports)
+                secrets=SystemSecrets(), settings=settings, queue=queue, exports=exports, mail_queue=mail_queue)
 
 
 def reset() -> None:

@@ -20,6 +20,10 @@ import moto  # noqa: E402  (imported before any client is created, so it can int
 MOTO_JWKS = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
 MAIL_FROM = "Latchkey <no-reply@latchkey.example>"
 BASE_URL = "https://latchkey.test"
+# Every request of a test client comes from one source (127.0.0.1) and a few users: the limits per source and
+# per user would refuse a test module's setup long before its test. Their own tests set them low again.
+TEST_RATE_LIMITS = ('{"signups_per_source_per_hour": 100000, "resets_per_source_per_hour": 100000, '
+                    '"login_failures_per_source": 100000, "accounts_per_user_per_day": 100000}')
 
 
 @pytest.fixture
@@ -32,7 +36,7 @@ def aws(monkeypatch):
         container.reset()
         env = provision("us-east-1", "latchkey-local", MAIL_FROM)  # the table the local stage names
         env.update({"STAGE": "local", "PUBLIC_BASE_URL": BASE_URL, "JWKS_URL": f"file://{MOTO_JWKS}",
-                    "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example"})
+                    "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example", "RATE_LIMITS": TEST_RATE_LIMITS})
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         container.reset()

@@ -23,8 +23,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def stack():
     port, moto_port = _free_port(), _free_port()
+    from tests.conftest import TEST_RATE_LIMITS
+
     env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port),
-           "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example"}
+           "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example", "RATE_LIMITS": TEST_RATE_LIMITS}
     env.pop("PUBLIC_BASE_URL", None)
     log = open(os.environ.get("STACK_LOG", os.devnull), "w")
     proc = subprocess.Popen([sys.executable, "scripts/local_stack.py"], cwd=ROOT, env=env,

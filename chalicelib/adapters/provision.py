@@ -12,7 +12,8 @@ from .dynamo import connection
 
 def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | None = None,
               pool_name: str = "latchkey-local") -> dict[str, str]:
-    """Create table, user pool and app client, and verify the sender; returns the environment the app needs."""
+    """Create table, user pool and app client, the mail queue, and verify the sender; returns the environment
+    the app needs."""
     import boto3
 
     connection.create_table(table_name, region, endpoint_url)
@@ -40,8 +41,10 @@ def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | 
     queue = sqs.create_queue(QueueName=f"{pool_name}-bulk-invitations", Attributes={
         "VisibilityTimeout": "30",
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "5"})})["QueueUrl"]
+    mail_queue = f"{table_name}-mail"  # latchkey-<stage>-mail, as in infra/resources.yaml
+    sqs.create_queue(QueueName=mail_queue, Attributes={"VisibilityTimeout": "180"})
     bucket = f"{pool_name}-exports"
     boto3.client("s3", region_name=region, endpoint_url=endpoint_url).create_bucket(Bucket=bucket)
     return {"TABLE_NAME": table_name, "USER_POOL_ID": pool["Id"], "USER_POOL_CLIENT_ID": client["ClientId"],
             "MAIL_FROM": mail_from, "AWS_REGION": region, "BULK_INVITATIONS_QUEUE_URL": queue,
-            "EXPORT_BUCKET": bucket}
+            "EXPORT_BUCKET": bucket, "MAIL_QUEUE": mail_queue}

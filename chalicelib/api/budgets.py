@@ -44,3 +44,10 @@ WRITE = Budget(reads=1, transactions=1)  # authorization and one transaction
 WRITE_READ = Budget(reads=2, transactions=1)  # ... after one read of the object named in the path
 MAILED_WRITE = Budget(reads=1, transactions=1, writes=1)  # ... then the send recorded after the mail
 MAILED_WRITE_READ = Budget(reads=2, transactions=1, writes=1)
+
+# identity routes (the same for a known and an unknown email; the mail is the queue worker's, after the reply)
+SIGNUP = Budget(writes=2, note="the source's sign-up counter and the attempt (which replaces an older one)")
+VERIFY = Budget(reads=1, writes=1, transactions=1, note="the link taken, the address's newest attempt read, then "
+                "it becomes the user only if it is still the newest and the address is free")
+RESET = Budget(reads=1, writes=4, note="the link taken, the profile, its reset generation moved on (other links "
+               "die), sessions revoked")

@@ -1,8 +1,9 @@
 """The `endpoint` decorator: every route declares its scope and DynamoDB budget, and gets the checks in the
 contract's order.
 
-Order: authenticate (401) -> authorize by scope (404 stranger, 403 member) -> validate the body (400) ->
-the service. Chalice does not pass view exceptions to middleware, so errors are mapped here.
+Order: authenticate (401) -> authorize by scope (404 stranger, 403 member) -> the route's own permission
+check on what the body asks for, if it has one (403) -> validate the body (400) -> the service. A caller who
+may not act learns nothing about the body's shape. Chalice does not pass view exceptions to middleware, so errors are mapped here.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class RouteSpec:
     produces: str = "application/json"
     content_types: tuple = ("application/json",)
     operation: str = ""  # the view's name: the operationId of the OpenAPI document
+    preauthorize: Callable | None = None
 
 
 ROUTES: list[RouteSpec] = []
@@ -111,9 +113,13 @@ def _request_id(bp, request) -> str | None:
 
 def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: Budget, body: dict | None = None,
              status: int = 200, tag: str = "misc", query: tuple = (), produces: str = "application/json",
-             content_types: tuple = ("application/json",)) -> Callable:
-    """Register a Chalice route with its scope and budget (the route-inventory and budget tests read ROUTES)."""
-    spec = RouteSpec(method, path, scope, summary, budget, body, status, tag, query, produces, content_types)
+             content_types: tuple = ("application/json",), preauthorize: Callable | None = None) -> Callable:
+    """Register a Chalice route with its scope and budget (the route-inventory and budget tests read ROUTES).
+
+    `preauthorize(call, raw_body)`: where the permission depends on the body (the role invited, the field
+    groups changed), it refuses with 403 before the body is validated."""
+    spec = RouteSpec(method, path, scope, summary, budget, body, status, tag, query, produces, content_types,
+                     preauthorize)
     ROUTES.append(spec)
     creates = method == "POST" and status in (201, 202)  # these take an Idempotency-Key
 
@@ -136,7 +142,18 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
                     call.principal = authenticate(call)
                 call.ctx = access.authorize(call.deps, scope, call.principal, params)
                 if body is not None:
-                    raw = validation.parse_json(request.raw_body) if "json" in content_types[0] else {}
+                    raw: Any = {}
+                    if "json" in content_types[0]:
+                        try:
+                            raw = validation.parse_json(request.raw_body)
+                        except DomainError:
+                            if preauthorize is None:
+                                raise
+                            raw = None  # not JSON: nothing to pre-check; validation answers 400 next
+                    if preauthorize is not None:
+                        preauthorize(call, raw if isinstance(raw, dict) else {})
+                    if raw is None:
+                        raw = validation.parse_json(request.raw_body)
                     call.body = validation.validate(raw, body)
                 key = idempotency.key_of(request.headers) if creates else None
                 if key is not None:

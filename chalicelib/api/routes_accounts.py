@@ -37,12 +37,15 @@ def get_account(call):
 
 @endpoint(bp, "/accounts/{account_id}", "PATCH", scope=scopes.account(*account_rules.ANY_UPDATE_PERMISSIONS),
           budget=Budget(reads=2, transactions=1), body=schemas.PATCH_ACCOUNT, tag="accounts",
+          preauthorize=lambda call, raw: accounts.preauthorize_update(call.deps, call.ctx, raw),
           summary="Change field groups, each gated by its permission; 403 writes nothing")
 def patch_account(call):
     return _account_view(call, accounts.update(call.deps, call.ctx, call.body))
 
 
-@endpoint(bp, "/accounts/{account_id}", "DELETE", scope=scopes.account("account.close"), budget=budgets.WRITE,
+@endpoint(bp, "/accounts/{account_id}", "DELETE", scope=scopes.account("account.close"),
+          budget=Budget(reads=1, queries=1, transactions=6, note="the close, then its pending invitations revoked, "
+                        "twenty a transaction (one Query page of at most a hundred)"),
           status=204, tag="accounts", summary="Close the account (owner only)")
 def close_account(call):
     accounts.close(call.deps, call.ctx)

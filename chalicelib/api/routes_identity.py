@@ -19,22 +19,22 @@ def _tokens(t, with_refresh: bool = True) -> dict:
     return body
 
 
-@endpoint(bp, "/auth/signup", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=1, writes=2, note="a taken email reads its owner to mail them instead"), body=schemas.SIGNUP, status=202, tag="identity",
+@endpoint(bp, "/auth/signup", "POST", scope=PUBLIC, budget=budgets.SIGNUP, body=schemas.SIGNUP, status=202, tag="identity",
           summary="Create a user; a verification link is mailed (same reply for a taken email)")
 def signup(call):
     b = call.body
-    identity.signup(call.deps, b["email"], b["password"], b["first_name"], b["last_name"])
+    identity.signup(call.deps, b["email"], b["password"], b["first_name"], b["last_name"], call.source_ip)
     return {"status": "verification_sent"}
 
 
-@endpoint(bp, "/auth/verify-email", "POST", scope=PUBLIC, budget=Budget(writes=2), body=schemas.VERIFY_EMAIL, tag="identity",
+@endpoint(bp, "/auth/verify-email", "POST", scope=PUBLIC, budget=budgets.VERIFY, body=schemas.VERIFY_EMAIL, tag="identity",
           summary="Confirm an email address with the mailed token")
 def verify_email(call):
     identity.verify_email(call.deps, call.body["token"])
     return {"status": "verified"}
 
 
-@endpoint(bp, "/auth/login", "POST", scope=PUBLIC, budget=Budget(reads=3, writes=2, note="failure counters, the email's owner, the profile; a failure counts twice"), body=schemas.LOGIN, tag="identity",
+@endpoint(bp, "/auth/login", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=2, note="the attempt counted first (one transaction for the three limits), the address's owner and newest sign-up in one BatchGetItem, the profile; a right password gives its count back with the login time"), body=schemas.LOGIN, tag="identity",
           summary="Sign in with email and password")
 def login(call):
     return _tokens(identity.login(call.deps, call.body["email"], call.body["password"], call.source_ip))
@@ -52,14 +52,14 @@ def logout(call):
     identity.logout(call.deps, call.principal)
 
 
-@endpoint(bp, "/auth/password/forgot", "POST", scope=PUBLIC, budget=Budget(reads=2, writes=2), body=schemas.FORGOT, status=202,
+@endpoint(bp, "/auth/password/forgot", "POST", scope=PUBLIC, budget=Budget(writes=1, note="the source's counter; the mail job is on the queue, whether the address has a user is the worker's business"), body=schemas.FORGOT, status=202,
           tag="identity", summary="Mail a password reset link if the email has a user (always 202)")
 def forgot(call):
-    identity.forgot_password(call.deps, call.body["email"])
+    identity.forgot_password(call.deps, call.body["email"], call.source_ip)
     return {"status": "reset_sent"}
 
 
-@endpoint(bp, "/auth/password/reset", "POST", scope=PUBLIC, budget=Budget(reads=1, writes=3), body=schemas.RESET, tag="identity",
+@endpoint(bp, "/auth/password/reset", "POST", scope=PUBLIC, budget=budgets.RESET, body=schemas.RESET, tag="identity",
           summary="Set a new password with the mailed token; every session ends")
 def reset(call):
     identity.reset_password(call.deps, call.body["token"], call.body["password"])

@@ -31,6 +31,10 @@ def list_status(call) -> str | None:
     return status
 
 
+def preauthorize_invite(call, raw: dict) -> None:
+    inviter.preauthorize_invite(call.deps, call.ctx, raw)
+
+
 def invitation_page(call) -> dict:
     limit, cursor = parse_limit(call.query)
     result = inviter.list_page(call.deps, call.ctx, list_status(call), limit, cursor)
@@ -38,7 +42,7 @@ def invitation_page(call) -> dict:
 
 
 @endpoint(bp, "/accounts/{account_id}/invitations", "POST", scope=ANY_INVITE, budget=budgets.MAILED_WRITE,
-          status=201, body=schemas.CREATE_INVITATION, tag="invitations",
+          status=201, body=schemas.CREATE_INVITATION, tag="invitations", preauthorize=preauthorize_invite,
           summary="Invite someone by email; the matrix decides which roles the caller may invite")
 def create_invitation(call):
     return present.invitation(inviter.create(call.deps, call.ctx, call.body), now(call))
@@ -139,6 +143,90 @@ def landing_page(call):
         status = 429 if exc.code == "rate_limited" else 404
         return page("message", status=status, title="This invitation link does not work",
                     text="The link is not valid or was replaced by a newer one. Ask for a new invitation.")
+    return _landing(call, inv)
+
+
+def _landing(call, inv, error: str | None = None, status: int = 200):
     view = _public_view(call, inv)
-    return page("invitation", inv=view, token=call.params["token"], role_label=ROLE_LABELS[inv.role],
-                target_name=inv.target_name, expires_on=inv.expires_at.strftime("%-d %B %Y"))
+    return page("invitation", status=status, inv=view, token=call.params["token"], role_label=ROLE_LABELS[inv.role],
+                target_name=inv.target_name, expires_on=inv.expires_at.strftime("%-d %B %Y"), error=error)
+
+
+# the landing page's forms, for browsers without JavaScript: they POST (never GET: a password must not reach
+# a URL or a log) and answer with a page ---------------------------------------------------------------------
+FORM = ("application/x-www-form-urlencoded",)
+
+
+def _form(call) -> dict:
+    from urllib.parse import parse_qs
+
+    raw = (call.request.raw_body or b"").decode("utf-8", "replace")
+    return {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+
+
+def _refused(exc: DomainError):
+    status = {"rate_limited": 429, "not_found": 404, "validation_error": 400}.get(exc.code, 409)
+    if exc.code.startswith("invitation_"):
+        status = 410
+    return page("message", status=status, title="This did not work", text=exc.message)
+
+
+@endpoint(bp, "/i/{token}/activate", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
+          budget=Budget(reads=1, transactions=1), summary="The landing page's form: create the login and accept")
+def activate_form(call):
+    from . import validation
+
+    fields = _form(call)
+    body = {k: v for k, v in fields.items() if k in ("password", "first_name", "last_name") and v != ""}
+    try:
+        body = validation.validate(body, schemas.ACTIVATE)
+        _, inv = invitee.activate(call.deps, call.params["token"], body["password"], body.get("first_name"),
+                                  body.get("last_name"), call.source_ip)
+    except DomainError as exc:
+        return _refused(exc)
+    return page("message", status=201, title="Welcome to Latchkey",
+                text=f"Your login is ready and you have access to {inv.target_name}. Sign in to Latchkey to use it.")
+
+
+@endpoint(bp, "/i/{token}/signin", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
+          budget=Budget(reads=5, transactions=3, note="the link (for its address), sign-in (its counters, the "
+                        "address, the profile), then the accept: the caller's profile, the link and one transaction"),
+          summary="The landing page's form: sign in with the invited address and accept")
+def signin_form(call):
+    from .. import container
+    from ..domain.scopes import AUTHENTICATED as SIGNED_IN
+    from ..services import access, identity
+    from . import validation
+
+    try:
+        password = validation.validate({"password": _form(call).get("password", "")}, schemas.LOGIN_PASSWORD)
+        inv = invitee.lookup(call.deps, call.params["token"], call.source_ip)
+        tokens = identity.login(call.deps, inv.email, password["password"], call.source_ip)
+        principal = container.verifier().verify(tokens.access_token, call.source_ip)
+        ctx = access.authorize(call.deps, SIGNED_IN, principal, {})
+        accepted, _ = invitee.accept(call.deps, ctx, call.params["token"])
+    except DomainError as exc:
+        if exc.code in ("invalid_credentials", "validation_error"):
+            try:
+                return _landing(call, invitee.lookup(call.deps, call.params["token"], call.source_ip),
+                                error="The email or password is not correct.", status=401)
+            except DomainError as again:
+                return _refused(again)
+        return _refused(exc)
+    return page("message", title="You now have access",
+                text=f"You accepted the invitation to {accepted.target_name}. Sign in to Latchkey to use it.")
+
+
+@endpoint(bp, "/i/{token}/decline", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
+          budget=Budget(reads=1, transactions=1), summary="The landing page's form: asks to confirm, then declines")
+def decline_form(call):
+    try:
+        inv = invitee.lookup(call.deps, call.params["token"], call.source_ip)
+        if _form(call).get("confirm") != "yes":
+            return page("decline", token=call.params["token"], target_name=inv.target_name,
+                        inviter_name=inv.invited_by_name)
+        invitee.decline(call.deps, call.params["token"], call.source_ip, inv)
+    except DomainError as exc:
+        return _refused(exc)
+    return page("message", title="You declined the invitation", text="Nothing was shared with you. You can close "
+                "this page.")

@@ -9,7 +9,6 @@ from chalice import Blueprint, Response
 from ..domain.errors import DomainError
 from ..services import identity
 from . import budgets
-from .budgets import Budget
 from .http import PUBLIC, endpoint
 from .pages import page
 from .validation import validate
@@ -52,7 +51,7 @@ def verify_page(call):
     return page("verify", token=call.params["token"])
 
 
-@endpoint(bp, "/verify/{token}", "POST", scope=PUBLIC, budget=Budget(writes=2), tag="pages", produces="text/html",
+@endpoint(bp, "/verify/{token}", "POST", scope=PUBLIC, budget=budgets.VERIFY, tag="pages", produces="text/html",
           content_types=FORM, summary="Confirm the email from the verification page")
 def verify_submit(call):
     try:
@@ -70,7 +69,7 @@ def reset_page(call):
     return page("reset", token=call.params["token"], error=None)
 
 
-@endpoint(bp, "/reset/{token}", "POST", scope=PUBLIC, budget=Budget(reads=1, writes=3), tag="pages", produces="text/html",
+@endpoint(bp, "/reset/{token}", "POST", scope=PUBLIC, budget=budgets.RESET, tag="pages", produces="text/html",
           content_types=FORM, summary="Set a new password from the reset page")
 def reset_submit(call):
     token = call.params["token"]

@@ -9,7 +9,7 @@ from ..services.invitations import inviter
 from . import budgets, present, schemas
 from .budgets import Budget
 from .http import AUTHENTICATED, endpoint
-from .routes_invitations import invitation_page, now
+from .routes_invitations import invitation_page, now, preauthorize_invite
 from .validation import parse_limit
 
 bp = Blueprint(__name__)
@@ -53,7 +53,7 @@ def remove_staff(call):
 
 
 @endpoint(bp, "/partners/{partner_id}/staff/invitations", "POST", scope=STAFF_MANAGE, budget=budgets.MAILED_WRITE,
-          body=schemas.STAFF_INVITATION, status=201, tag="partners",
+          body=schemas.STAFF_INVITATION, status=201, tag="partners", preauthorize=preauthorize_invite,
           summary="Invite a staff member by email (accepted through the same link flow as account invitations)")
 def invite_staff(call):
     return present.invitation(inviter.create(call.deps, call.ctx, call.body), now(call))

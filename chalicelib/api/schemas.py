@@ -5,13 +5,25 @@ from ..domain.invitations import ACCOUNT_ROLES, MAX_DAYS, MIN_DAYS, PARTNER_ROLE
 from ..domain.model import OPENABLE_ACCOUNT_TYPES, PLANS
 from ..domain.permissions import MEMBER_ROLES
 
-# No control characters (CR, LF and NUL included): names and subjects reach mail headers.
+# Every string names its kind of text (api/validation.py checks each kind; a test holds every schema to it).
+# `line`: one line shown to people (names, account names, addresses): no control, format or separator
+# character (CR, LF, NUL, bidi overrides, zero-width characters, U+2028 ...), since they reach mail and pages.
 _SAFE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def text(max_length: int = 100, min_length: int = 1) -> dict:
-    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": _SAFE,
-            "format": "safe-text"}
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": _SAFE, "format": "line"}
+
+
+def free_text(max_length: int = 1000, min_length: int = 0) -> dict:
+    """What a person writes (a message, a reason): lines, but no other control or format character."""
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": r"^[^\x00]*$",
+            "format": "free-text"}
+
+
+def secret(max_length: int, min_length: int = 1) -> dict:
+    """Passwords and tokens: any well-formed text, never shown."""
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "format": "secret"}
 
 
 def obj(properties: dict, required: tuple = (), **extra) -> dict:
@@ -20,15 +32,16 @@ def obj(properties: dict, required: tuple = (), **extra) -> dict:
 
 
 EMAIL = {"type": "string", "format": "email", "maxLength": 320}
-PASSWORD = {"type": "string", "minLength": 8, "maxLength": 256}
-TOKEN = {"type": "string", "minLength": 16, "maxLength": 256, "pattern": r"^[A-Za-z0-9_\-]+$"}
+PASSWORD = secret(256, 8)
+TOKEN = {"type": "string", "minLength": 16, "maxLength": 256, "pattern": r"^[A-Za-z0-9_\-]+$", "format": "secret"}
 
 SIGNUP = obj({"email": EMAIL, "password": PASSWORD, "first_name": text(), "last_name": text()},
              ("email", "password", "first_name", "last_name"))
 VERIFY_EMAIL = obj({"token": TOKEN}, ("token",))
-LOGIN = obj({"email": EMAIL, "password": {"type": "string", "minLength": 1, "maxLength": 256}},
+LOGIN = obj({"email": EMAIL, "password": secret(256)},
             ("email", "password"))
-REFRESH = obj({"refresh_token": {"type": "string", "minLength": 1, "maxLength": 8192}}, ("refresh_token",))
+REFRESH = obj({"refresh_token": secret(8192)}, ("refresh_token",))
+LOGIN_PASSWORD = obj({"password": secret(256)}, ("password",))
 FORGOT = obj({"email": EMAIL}, ("email",))
 RESET = obj({"token": TOKEN, "password": PASSWORD}, ("token", "password"))
 
@@ -40,7 +53,7 @@ PATCH_ACCOUNT = obj({
     "business_info": obj({"business_name": text(200), "address": text(500), "timezone": text(64)},
                          minProperties=1),
     "account_info": obj({"plan": {"type": "string", "enum": list(PLANS)}}, minProperties=1),
-    "logo_url": {"type": "string", "maxLength": 2048, "pattern": r"^https://[^\s\x00-\x1f\x7f]+$"},
+    "logo_url": {"type": "string", "maxLength": 2048, "pattern": r"^https://[^\s\x00-\x1f\x7f]+$", "format": "line"},
 }, minProperties=1)
 
 CLOCK = obj({"advance_seconds": {"type": "integer", "minimum": 0, "maximum": 10 * 365 * 86400}},
@@ -50,7 +63,7 @@ CREATE_INVITATION = obj({
     "email": EMAIL,
     "role": {"type": "string", "enum": list(ACCOUNT_ROLES)},
     "first_name": text(), "last_name": text(),
-    "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
+    "message": free_text(1000),
     "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
     "confirm_address": {"type": "boolean"},
 }, ("email", "role"))
@@ -62,21 +75,21 @@ STAFF_INVITATION = obj({
     "email": EMAIL,
     "role": {"type": "string", "enum": list(PARTNER_ROLES)},
     "first_name": text(), "last_name": text(),
-    "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
+    "message": free_text(1000),
     "expires_in_days": {"type": "integer", "minimum": MIN_DAYS, "maximum": MAX_DAYS},
     "confirm_address": {"type": "boolean"},
 }, ("email", "role"))
 
 CHANGE_ROLE = obj({"role": {"type": "string", "enum": list(MEMBER_ROLES)}}, ("role",))
-_DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "maxLength": 10}
+_DATE = {"type": "string", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "maxLength": 10, "format": "line"}
 APPLICATION = obj({
     "legal_first_name": text(100), "legal_last_name": text(100), "date_of_birth": _DATE,
-    "phone": {"type": "string", "maxLength": 16, "pattern": r"^\+[0-9]+$"}, "title": text(100),
+    "phone": {"type": "string", "maxLength": 16, "pattern": r"^\+[0-9]+$", "format": "line"}, "title": text(100),
     "address": obj({"line1": text(200), "line2": text(200), "city": text(100), "region": text(100),
-                    "postal_code": text(20), "country": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+                    "postal_code": text(20), "country": {"type": "string", "pattern": "^[A-Z]{2}$", "format": "line"}},
                    ("line1", "city", "region", "postal_code", "country")),
 }, ("legal_first_name", "legal_last_name", "date_of_birth", "phone", "title", "address"))
-REJECT = obj({"reason": {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": r"^[^\x00]*$"}},
+REJECT = obj({"reason": free_text(1000, 1)},
              ("reason",))
 
 _OWNER = obj({"email": EMAIL, "first_name": text(), "last_name": text()}, ("email",))

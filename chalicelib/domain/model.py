@@ -22,16 +22,36 @@ class User:
     last_login_at: datetime | None = None
     sessions_revoked_at: datetime | None = None  # sign-out everywhere: older access tokens stop working
     partner_roles: dict[str, str] = field(default_factory=dict)  # partner_id -> partner role (staff access)
+    reset_generation: int = 0  # a successful password reset moves it on: older reset links stop working
 
     def session_is_live(self, issued_at: int | None) -> bool:
-        """False for an access token issued before the user signed out everywhere (whole seconds)."""
+        """False for an access token issued at or before the second the user signed out everywhere.
+
+        Tokens carry whole seconds: one issued in the sign-out's own second may come from before it, so it is
+        refused too (a sign-in in that second waits for the next one: `services.sessions`)."""
         if self.sessions_revoked_at is None or issued_at is None:
             return True
-        return issued_at >= int(self.sessions_revoked_at.timestamp())
+        return issued_at > revoked_second(self.sessions_revoked_at)
 
     @property
     def display_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip() or self.email
+
+
+def revoked_second(at: datetime) -> int:
+    """The whole second a sign-out falls in: tokens whose `iat` is not after it are dead."""
+    return int(at.timestamp())
+
+
+@dataclass
+class Registration:
+    """A sign-up attempt not yet confirmed: it holds a password in the user pool and owns no address."""
+
+    attempt_id: str
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
 
 
 @dataclass
@@ -132,6 +152,8 @@ class OneTimeToken:
     purpose: str
     user_id: str
     expires_at: datetime
+    email: str | None = None  # a verification token: the address of the attempt it confirms
+    generation: int = 0  # a reset token: the user's reset generation when it was mailed
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from ..domain import permissions
-from ..domain.errors import Forbidden, NotFound
+from ..domain.errors import Forbidden, NotFound, RateLimited
 from ..domain.model import Account, Actor, Membership, Partner, StaffMember, User
 from ..domain.scopes import Scope
 from . import audit, sessions
@@ -141,11 +141,22 @@ def _name(wanted: frozenset[str]) -> str:
 
 def deny(deps: Deps, ctx: AccountAccess | PartnerAccess, action: str, message: str | None = None,
          **details) -> Forbidden:
-    """Record the refused attempt in the account's (or partner's) audit and return the error to raise."""
+    """Record the refused attempt in the account's (or partner's) audit and return the error to raise.
+
+    Repeats are collapsed: one `access.denied` per member, permission and minute (the event and its counter
+    in one transaction), so a member who keeps trying cannot push the owner's events off the first page."""
+    from . import ratelimit
+
     target = ("account", ctx.account.account_id) if isinstance(ctx, AccountAccess) else ("partner",
                                                                                            ctx.partner.partner_id)
+    tx = deps.store.transaction()
+    deps.store.audit.add(tx, ctx.audit_event(deps, "access.denied", *target, permission=action, **details))
+    ratelimit.charge(deps, tx, ratelimit.Limit(f"denied:{target[1]}:{ctx.user.user_id}:{action}",
+                                               deps.settings.denials_per_member_per_minute, 60))
     try:
-        deps.store.audit.add_now(ctx.audit_event(deps, "access.denied", *target, permission=action, **details))
+        tx.commit()
+    except RateLimited:
+        log.info("access.denied not recorded again this minute", extra={"permission": action})
     except Exception:  # the refusal stands even if its record cannot be written
         log.exception("could not record access.denied")
     return Forbidden(message)

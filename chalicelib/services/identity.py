@@ -1,4 +1,10 @@
-"""Sign-up, email verification, sign-in, sign-out and password reset."""
+"""Sign-up, email verification, sign-in, sign-out and password reset.
+
+The public routes (sign-up, sign-in, forgotten password) do the same work whether or not the email has a
+user: the branch that differs runs after the response, in `deliveries` (the mail queue's worker). An
+unverified sign-up owns nothing: it is an attempt with its own password in the user pool, and its mailed
+link confirms that attempt only, while it is the newest one for the address.
+"""
 from __future__ import annotations
 
 import logging
@@ -6,7 +12,7 @@ from datetime import timedelta
 
 from ..domain.emails import normalize_email
 from ..domain.errors import EmailNotVerified, InvalidCredentials, NotFound, UserExists
-from ..domain.model import OneTimeToken, User
+from ..domain.model import OneTimeToken, Registration, User
 from . import mail, ratelimit, sessions
 from .deps import Deps
 from .ports import SignInTokens
@@ -18,102 +24,130 @@ log = logging.getLogger(__name__)
 VERIFY = "verify_email"
 RESET = "reset_password"
 _LOGIN_WINDOW = 15 * 60
+_BAD_LINK = "This link is not valid any more. Ask for a new one."
 
 
-def signup(deps: Deps, email: str, password: str, first_name: str, last_name: str) -> None:
-    """Create an unverified user and mail a verification link; the same outcome for a taken email."""
-    email = normalize_email(email)
-    user = User(user_id=deps.secrets.new_id("usr"), email=email, first_name=first_name, last_name=last_name,
-                created_at=deps.clock.now())
-    tx = deps.store.transaction()
-    deps.store.users.add(tx, user)  # the email sentinel in the same transaction keeps emails unique
+def signup(deps: Deps, email: str, password: str, first_name: str, last_name: str,
+           source_ip: str | None = None) -> None:
+    """A new sign-up attempt for the address, its password in the user pool; the mail goes out after the reply.
+
+    The same calls whether the address is free, has an unconfirmed attempt (which this one replaces) or a user
+    (whose owner is told instead, by the worker)."""
+    email, now = normalize_email(email), deps.clock.now()
+    ratelimit.consume(deps, ratelimit.Limit(f"signup:ip:{source_ip}", deps.settings.signups_per_source_per_hour,
+                                            3600))
+    attempt = Registration(deps.secrets.new_id("usr"), email, first_name, last_name, now)
+    deps.identity.create_user(attempt.attempt_id, email, password, email_verified=False)  # password policy: 400
     try:
-        tx.commit()
-    except UserExists:
-        existing = deps.store.users.id_for_email(email)
-        if existing is not None:
-            _mail_to_existing(deps, existing)
-        return
-    try:
-        deps.identity.create_user(user.user_id, email, password, email_verified=False)
+        replaced = deps.store.users.put_registration(
+            attempt, now + timedelta(hours=deps.settings.verify_link_hours, days=1))
     except Exception:
-        deps.store.users.remove(user)  # no half-created user: the email stays free
+        deps.identity.delete_user(attempt.attempt_id)
         raise
-    _mail_verification(deps, user)
+    queue(deps, {"job": "signup", "email": email, "attempt_id": attempt.attempt_id, "replaced": replaced})
 
 
-def _within_mail_budget(deps: Deps, email: str) -> bool:
+def queue(deps: Deps, job: dict) -> None:
+    """Hand a mail job to the worker (after the response); without a queue (service tests) it runs now."""
+    if deps.mail_queue is None:
+        from . import deliveries
+
+        deliveries.deliver(deps, job)
+    else:
+        deps.mail_queue.put(job)
+
+
+def within_mail_budget(deps: Deps, email: str) -> bool:
     # Caps the mails one address can be sent (a quiet no: the reply must not reveal anything).
     return ratelimit.allowed(deps, ratelimit.Limit(f"mail:{email}", deps.settings.mails_per_email_per_hour, 3600))
 
 
-def _new_token(deps: Deps, purpose: str, user_id: str, lifetime: timedelta) -> str:
+def new_token(deps: Deps, purpose: str, user_id: str, lifetime: timedelta, **extra) -> str:
     raw = deps.secrets.token()
-    deps.store.users.put_token(OneTimeToken(token_hash(raw), purpose, user_id, deps.clock.now() + lifetime))
+    deps.store.users.put_token(OneTimeToken(token_hash(raw), purpose, user_id, deps.clock.now() + lifetime, **extra))
     return raw
 
 
-def _mail_verification(deps: Deps, user: User) -> None:
-    if not _within_mail_budget(deps, user.email):
+def mail_verification(deps: Deps, reg: Registration) -> None:
+    if not within_mail_budget(deps, reg.email):
         return
     hours = deps.settings.verify_link_hours
-    link = deps.settings.link("/verify/" + _new_token(deps, VERIFY, user.user_id, timedelta(hours=hours)))
-    mail.send(deps, "verify_email", user.email, [link], first_name=user.first_name, link=link, hours=hours)
+    link = deps.settings.link("/verify/" + new_token(deps, VERIFY, reg.attempt_id, timedelta(hours=hours),
+                                                     email=reg.email))
+    mail.send(deps, "verify_email", reg.email, [link], first_name=reg.first_name, link=link, hours=hours)
 
 
-def _mail_reset(deps: Deps, user: User, template: str = "reset_password") -> None:
-    if not _within_mail_budget(deps, user.email):
+def mail_reset(deps: Deps, user: User, template: str = "reset_password") -> None:
+    if not within_mail_budget(deps, user.email):
         return
     minutes = deps.settings.reset_link_minutes
-    link = deps.settings.link("/reset/" + _new_token(deps, RESET, user.user_id, timedelta(minutes=minutes)))
+    link = deps.settings.link("/reset/" + new_token(deps, RESET, user.user_id, timedelta(minutes=minutes),
+                                                    generation=user.reset_generation))
     mail.send(deps, template, user.email, [link], first_name=user.first_name, link=link,
               reset_link=link, minutes=minutes)
-
-
-def _mail_to_existing(deps: Deps, user_id: str) -> None:
-    user = deps.store.users.get(user_id)
-    if user is None:
-        return
-    if user.email_verified:
-        _mail_reset(deps, user, template="account_exists")
-    else:
-        _mail_verification(deps, user)
 
 
 def _take(deps: Deps, raw_token: str, purpose: str) -> OneTimeToken:
     token = deps.store.users.take_token(token_hash(raw_token), purpose)
     if token is None or token.is_expired(deps.clock.now()):
-        raise NotFound("This link is not valid any more. Ask for a new one.")
+        raise NotFound(_BAD_LINK)
     return token
 
 
 def verify_email(deps: Deps, raw_token: str) -> None:
-    """Mark the user's email verified, in the user pool and in the profile. The link works once."""
+    """Confirm the sign-up attempt the link was mailed for, with that attempt's password. The link works once,
+    and only while its attempt is the address's newest and nobody owns the address yet."""
     token = _take(deps, raw_token, VERIFY)
-    deps.identity.set_email_verified(token.user_id)
-    deps.store.users.mark_verified(token.user_id)
+    reg = deps.store.users.registration(token.email or "")
+    if reg is None or reg.attempt_id != token.user_id:
+        raise NotFound("This link was replaced by a newer sign-up. Use the newest link we sent.")
+    user = User(user_id=reg.attempt_id, email=reg.email, first_name=reg.first_name, last_name=reg.last_name,
+                created_at=deps.clock.now(), email_verified=True)
+    tx = deps.store.transaction()
+    deps.store.users.confirm(tx, reg, user)
+    try:
+        tx.commit()
+    except UserExists:
+        # The address was taken meanwhile (an invitation link proved it): this attempt is void.
+        deps.identity.delete_user(reg.attempt_id)
+        raise NotFound("This address already has a Latchkey login: sign in, or reset the password.") from None
+    deps.identity.set_email_verified(user.user_id)
+
+
+def login_limits(deps: Deps, email: str, source_ip: str | None) -> list[ratelimit.Limit]:
+    """Failed sign-ins counted per address *and* source (a stranger's guesses lock out only the stranger), per
+    source (one source guessing many addresses), and per address from everywhere with a high ceiling (many
+    sources guessing one address)."""
+    s = deps.settings
+    return [ratelimit.Limit(f"login:email-ip:{email}:{source_ip}", s.login_failures_per_email, _LOGIN_WINDOW),
+            ratelimit.Limit(f"login:ip:{source_ip}", s.login_failures_per_source, _LOGIN_WINDOW),
+            ratelimit.Limit(f"login:email:{email}", s.login_failures_per_email_everywhere, _LOGIN_WINDOW)]
 
 
 def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignInTokens:
-    """Check the password, refuse unverified emails, record the login time."""
+    """Check the password, refuse unverified emails, record the login time.
+
+    Every attempt is counted before the password is checked, in one atomic increment that decides (so parallel
+    guesses cannot pass the limit); a right password gives its count back. A known and an unknown address cost
+    the same calls: the user pool is asked in both cases."""
     email = normalize_email(email)
-    settings = deps.settings
-    limits = [ratelimit.Limit(f"login:ip:{source_ip}", settings.login_failures_per_source, _LOGIN_WINDOW),
-              ratelimit.Limit(f"login:email:{email}", settings.login_failures_per_email, _LOGIN_WINDOW)]
-    ratelimit.require_room(deps, limits)
-    user_id = deps.store.users.id_for_email(email)
-    try:
-        if user_id is None:
+    receipt = ratelimit.consume_all(deps, login_limits(deps, email, source_ip))
+    owner_id, attempt_id = deps.store.users.sign_in_names(email)
+    name = owner_id or attempt_id or deps.secrets.new_id("usr")  # nobody has this name: the pool says no
+    tokens = deps.identity.sign_in(name, password)
+    if owner_id is None:
+        if attempt_id is None:
             raise InvalidCredentials()
-        tokens = deps.identity.sign_in(user_id, password)
-    except InvalidCredentials:
-        for limit in limits:
-            ratelimit.allowed(deps, limit)
-        raise
-    user = deps.store.users.get(user_id)
+        raise EmailNotVerified()  # the right password of a sign-up whose link was not followed yet
+    user = deps.store.users.get(owner_id)
     if user is None or not user.email_verified:
         raise EmailNotVerified()
-    deps.store.users.record_login(user_id, deps.clock.now())
+    if sessions.wait_past_revocation(user):
+        tokens = deps.identity.sign_in(owner_id, password)  # the first tokens fell in the sign-out's second
+    tx = deps.store.transaction()
+    ratelimit.refund(deps, receipt, tx)
+    deps.store.users.record_login(owner_id, deps.clock.now(), tx)
+    tx.commit()
     return tokens
 
 
@@ -126,24 +160,30 @@ def logout(deps: Deps, principal: Principal) -> None:
     sessions.revoke(deps, principal.user_id)
 
 
-def forgot_password(deps: Deps, email: str) -> None:
-    """Mail a reset link if the email has a user; say nothing either way."""
-    user_id = deps.store.users.id_for_email(normalize_email(email))
-    user = deps.store.users.get(user_id) if user_id else None
-    if user is not None:
-        _mail_reset(deps, user)
+def forgot_password(deps: Deps, email: str, source_ip: str | None = None) -> None:
+    """Queue a reset mail for the address; the worker mails it if the address has a user. Same work either way."""
+    email = normalize_email(email)
+    ratelimit.consume(deps, ratelimit.Limit(f"forgot:ip:{source_ip}", deps.settings.resets_per_source_per_hour,
+                                            3600))
+    queue(deps, {"job": "forgot", "email": email})
 
 
 def reset_password(deps: Deps, raw_token: str, password: str) -> None:
-    """Set the new password and end every session; the link also proves the mailbox."""
+    """Set the new password and end every session; the link also proves the mailbox. A successful reset moves
+    the user's reset generation on, so every other reset link of theirs stops working."""
     token = _take(deps, raw_token, RESET)
+    user = deps.store.users.get(token.user_id)
+    if user is None or user.reset_generation != token.generation:
+        raise NotFound("This link was replaced: a newer one was used already. Ask for a new one.")
+    if not deps.store.users.advance_reset_generation(user.user_id, token.generation):
+        raise NotFound("This link was replaced: a newer one was used already. Ask for a new one.")
     try:
         deps.identity.set_password(token.user_id, password)
     except Exception:
+        deps.store.users.rewind_reset_generation(user.user_id, token.generation)
         deps.store.users.put_token(token)  # a refused password must not use up the link
         raise
     sessions.revoke(deps, token.user_id)
-    user = deps.store.users.get(token.user_id)
-    if user is not None and not user.email_verified:
+    if not user.email_verified:
         deps.identity.set_email_verified(token.user_id)
         deps.store.users.mark_verified(token.user_id)

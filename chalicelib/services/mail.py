@@ -10,6 +10,27 @@ from .ports import MailMessage
 
 _TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates")
 _UNSAFE_HEADER = re.compile(r"[\r\n\x00]")
+# What mail programs turn into links: a scheme, `www.`, an address, or a dotted name (evil.example/login).
+_LINKISH = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/*|www\.|@|(?<=\w)\.(?=\w)", re.IGNORECASE)
+
+
+def unlinked(text) -> str:
+    """User-written text with nothing a mail program would make clickable: `https://evil.example` becomes
+    `https[:]//evil[.]example`. Shown as the writer's words, never as a link of ours."""
+    if text is None:
+        return ""
+
+    def defuse(match: re.Match) -> str:
+        found = match.group(0)
+        if found == "@":
+            return "[at]"
+        if found == ".":
+            return "[.]"
+        if found.lower() == "www.":
+            return found[:3] + "[.]"
+        return found.replace(":", "[:]", 1)
+
+    return _LINKISH.sub(defuse, str(text))
 
 
 @lru_cache(maxsize=1)
@@ -21,6 +42,8 @@ def _environments():
     html = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
     text = jinja2.Environment(loader=loader, autoescape=False, undefined=jinja2.StrictUndefined,
                               keep_trailing_newline=True)
+    for env in (html, text):
+        env.filters["unlinked"] = unlinked
     return html, text
 
 

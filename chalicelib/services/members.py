@@ -29,12 +29,15 @@ def remove(deps: Deps, ctx: AccountAccess, user_id: str) -> None:
         raise NotFound()  # an advisor reaches the account through the firm; there is no membership to leave
     target = ctx.membership if leaving else deps.store.accounts.get_member(ctx.account.account_id, user_id)
     if target is None:
+        if not all(ctx.can(p) for p in REMOVE_PERMISSION.values()):  # ids cannot be probed
+            raise deny(deps, ctx, "members.remove", "You do not have permission to remove this member.",
+                       user_id=user_id)
         raise NotFound()
     needed = REMOVE_PERMISSION.get(target.role, "account.close")
     if not leaving and not ctx.can(needed):
-        raise deny(deps, ctx, needed, f"You do not have permission to remove a member with the role {target.role}.",
-                   user_id=target.user_id)
-    require_open(ctx.account)
+        raise deny(deps, ctx, needed, "You do not have permission to remove this member.", user_id=target.user_id)
+    if not leaving:
+        require_open(ctx.account)  # anyone but the last owner may still leave a closed account
     remaining = None
     if target.role == "owner":
         remaining = [o for o in ctx.account.owner_ids if o != target.user_id]

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from ..domain.errors import LastOwner, NotFound
 from ..domain.model import Page, Partner, StaffMember
-from . import audit
+from . import audit, ratelimit
 from .access import PartnerAccess, UserAccess, deny
+from .accounts import creations_limit
 from .deps import Deps
 
 
@@ -18,6 +19,7 @@ def create(deps: Deps, ctx: UserAccess, name: str) -> tuple[Partner, StaffMember
     deps.store.users.set_partner_role(tx, admin.user_id, partner.partner_id, admin.role)
     deps.store.audit.add(tx, audit.partner_event(deps, partner.partner_id, "partner.created", ctx.actor,
                                                  "partner", partner.partner_id, name=name))
+    ratelimit.charge(deps, tx, creations_limit(deps, ctx.user.user_id))
     tx.commit()
     return partner, admin
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_URL, MAIL_FROM, MOTO_JWKS, Api
+from tests.conftest import BASE_URL, MAIL_FROM, MOTO_JWKS, TEST_RATE_LIMITS, Api
 
 ROOT = Path(__file__).parents[2]
 
@@ -62,7 +62,8 @@ def moto_stack(extra_env: dict | None = None):
         container.reset()
         env = provision("us-east-1", "latchkey-local", MAIL_FROM)  # the table the local stage names
         env.update({"STAGE": "local", "PUBLIC_BASE_URL": BASE_URL, "JWKS_URL": f"file://{MOTO_JWKS}",
-                    "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example", **(extra_env or {})})
+                    "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example", "RATE_LIMITS": TEST_RATE_LIMITS,
+                    **(extra_env or {})})
         for key, value in env.items():
             mp.setenv(key, value)
         container.reset()

@@ -260,6 +260,27 @@ def _decline(w): return Request("POST", f"/invitations/{w.invite()[2]}/decline")
 def _activate(w): return Request("POST", f"/invitations/{w.invite()[2]}/activate", {"password": PASSWORD}, expect=201)
 
 
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+@scenario("POST", "/i/{token}/activate")
+def _activate_form(w):
+    return Request("POST", f"/i/{w.invite()[2]}/activate", raw="password=correct+horse+battery",
+                   headers=FORM_HEADERS, expect=201)
+
+
+@scenario("POST", "/i/{token}/signin")
+def _signin_form(w):
+    email, _ = w.person()
+    return Request("POST", f"/i/{w.invite(email)[2]}/signin", raw="password=correct+horse+battery",
+                   headers=FORM_HEADERS)
+
+
+@scenario("POST", "/i/{token}/decline")
+def _decline_form(w):
+    return Request("POST", f"/i/{w.invite()[2]}/decline", raw="confirm=yes", headers=FORM_HEADERS)
+
+
 # pages ------------------------------------------------------------------------------------------
 @scenario("GET", "/static/latchkey.css")
 def _css(w): return Request("GET", "/static/latchkey.css")

@@ -130,3 +130,49 @@ def test_repeated_failed_logins_are_429_with_retry_after_even_with_the_right_pas
     # after the window the right password works again
     api.post("/_dev/clock", {"advance_seconds": 15 * 60})
     assert api.post("/auth/login", {"email": "ada@example.com", "password": "correct horse battery"}).status_code == 200
+
+
+def test_a_token_used_after_sign_out_in_the_same_second_is_refused_every_time(api):
+    # tokens carry whole seconds: log in, log out and use the token as fast as possible, eight times over
+    api.signup_verified("quick@example.com")
+    for attempt in range(8):
+        tokens = api.post("/auth/login", {"email": "quick@example.com", "password": "correct horse battery"})
+        assert tokens.status_code == 200, tokens.json  # a sign-in right after a sign-out is never refused
+        access = tokens.json["access_token"]
+        assert api.post("/auth/logout", token=access).status_code == 204
+        assert api.get("/me", token=access).status_code == 401, attempt
+
+
+def test_an_attacker_refreshing_a_stolen_refresh_token_keeps_nothing_after_the_sign_out(api):
+    api.signup_verified("stolen@example.com")
+    victim = api.post("/auth/login", {"email": "stolen@example.com", "password": "correct horse battery"}).json
+    stolen = victim["refresh_token"]
+    harvested = []
+    for _ in range(25):  # the attacker refreshes in a loop, up to the moment the victim signs out
+        harvested.append(api.post("/auth/refresh", {"refresh_token": stolen}).json["access_token"])
+    assert api.post("/auth/logout", token=victim["access_token"]).status_code == 204
+    assert api.post("/auth/refresh", {"refresh_token": stolen}).status_code == 401
+    assert [t for t in harvested if api.get("/me", token=t).status_code != 401] == []
+
+
+def test_an_invitation_link_wins_over_a_strangers_unconfirmed_signup(api):
+    # GIVEN a stranger who signed up with the victim's address and their own password, never verified
+    api.post("/auth/signup", {"email": "victim@example.com", "password": "the stranger's password",
+                              "first_name": "Mal", "last_name": "Lory"})
+    strangers_link = token_from(api.last_link("victim@example.com", "/verify/"))
+    # AND an owner who invites the victim
+    owner, account_id = api.user_with_account("inviter@example.com")
+    assert api.post(f"/accounts/{account_id}/invitations", {"email": "victim@example.com", "role": "collaborator"},
+                    token=owner).status_code == 201
+    link = token_from(api.last_link("victim@example.com", "/i/"))
+    # WHEN the victim activates from the invitation link (it proves the mailbox)
+    assert api.get(f"/invitations/{link}").json["existing_user"] is False
+    r = api.post(f"/invitations/{link}/activate", {"password": "the victim's password"})
+    # THEN it works, and the address is the victim's: their password signs in, the stranger's does not
+    assert r.status_code == 201, r.json
+    assert api.post("/auth/login", {"email": "victim@example.com", "password": "the victim's password"}).status_code == 200
+    stranger = api.post("/auth/login", {"email": "victim@example.com", "password": "the stranger's password"})
+    assert stranger.status_code == 401
+    # AND the stranger's verification link confirms nothing
+    assert api.post("/auth/verify-email", {"token": strangers_link}).status_code == 404
+    assert api.post("/auth/login", {"email": "victim@example.com", "password": "the stranger's password"}).status_code == 401

@@ -81,9 +81,12 @@ def test_a_wrong_password_shows_an_error_and_accepts_nothing(page, stack):
 def test_declining_from_the_page(page, stack):
     account, invitee, _ = _owner_with_invitation(stack)
     _open_mail_link(page, stack, invitee)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("#decline")
     page.wait_for_selector("#done:not([hidden])")
     assert page.inner_text("#done-title") == "You declined the invitation"
+    assert asked and "Decline this invitation?" in asked[0]  # it asked first
     page.reload()
     assert page.inner_text("h1") == "This invitation was declined"
     assert page.locator("form").count() == 0
@@ -113,3 +116,63 @@ def test_the_landing_page_sends_strict_headers_and_changes_nothing(stack):
     assert "http" not in r.text.split("<main>")[0].replace('http-equiv', '')  # no third-party assets in the head
     invs = requests.get(f"{stack}/accounts/{account['account_id']}/invitations", headers=auth).json()["items"]
     assert invs[0]["status"] == "pending"
+
+
+# without JavaScript ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def page_without_js(browser):
+    context = browser.new_context(java_script_enabled=False)
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    urls: list[str] = []
+    pg.on("request", lambda request: urls.append(request.url))
+    pg.requested_urls = urls
+    yield pg
+    context.close()
+
+
+def test_without_javascript_a_new_person_activates_and_the_password_never_reaches_a_url(page_without_js, stack):
+    page = page_without_js
+    account, invitee, _ = _owner_with_invitation(stack)
+    _open_mail_link(page, stack, invitee)
+    assert "JavaScript is off" in page.inner_text("#noscript-note")
+    page.fill("#first_name", "Nora")
+    page.fill("#last_name", "Noscript")
+    page.fill("#password", "no script password")
+    page.click("#accept")
+    page.wait_for_selector("h1:has-text('Welcome to Latchkey')")
+    assert account["name"] in page.inner_text("main")
+    # the form was posted: no URL the browser asked for holds the password
+    assert not any("no+script+password" in u or "no%20script%20password" in u or "password=" in u
+                   for u in page.requested_urls)
+    assert "password" not in page.url
+    # and the new login works
+    login = requests.post(f"{stack}/auth/login", json={"email": invitee, "password": "no script password"})
+    assert login.status_code == 200
+
+
+def test_without_javascript_an_existing_person_signs_in_and_accepts_by_post(page_without_js, stack):
+    page = page_without_js
+    invitee = _verified_user(stack, "nojs")
+    _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    page.fill("#password", "my own password")
+    page.click("#accept")
+    page.wait_for_selector("h1:has-text('You now have access')")
+    assert not any("password" in u for u in page.requested_urls)
+
+
+def test_without_javascript_declining_asks_for_confirmation_first(page_without_js, stack):
+    page = page_without_js
+    account, invitee, auth = _owner_with_invitation(stack)
+    _open_mail_link(page, stack, invitee)
+    page.click("#decline")
+    page.wait_for_selector("#decline-confirm")
+    # nothing is declined before the confirmation
+    invs = requests.get(f"{stack}/accounts/{account['account_id']}/invitations", headers=auth).json()["items"]
+    assert invs[0]["status"] == "pending"
+    page.click("#decline-confirm")
+    page.wait_for_selector("h1:has-text('You declined the invitation')")
+    invs = requests.get(f"{stack}/accounts/{account['account_id']}/invitations", headers=auth).json()["items"]
+    assert invs[0]["status"] == "declined"

@@ -52,6 +52,6 @@ def test_invite_follow_the_link_sign_up_there_see_the_shared_account_then_lose_a
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_found"
     assert requests.get(f"{stack}/me", headers=friend).json()["accounts"] == []
     told = requests.get(f"{stack}/_dev/outbox", params={"to": friend_email}).json()["items"][0]
-    assert "Household" in told["subject"]
+    assert told["subject"] == "Your access to a shared account on Latchkey has ended" and "Household" in told["text"]
     actions = [e["action"] for e in requests.get(f"{base}/audit", headers=owner).json()["items"]]
     assert actions[:4] == ["member.removed", "member.added", "invitation.accepted", "invitation.created"]

@@ -109,6 +109,8 @@ class Resolver:
             return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self(properties['QueueName'])}"
         if kind == "AWS::SNS::Topic":
             return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self(properties['TopicName'])}"
+        if kind == "AWS::S3::Bucket":  # CloudFormation names it after the stack and the logical id
+            return f"latchkey-{self.parameters['Stage']}-{name.lower()}-1a2b3c4d5e6f"
         raise AssertionError(f"no resolution for Ref {name} ({kind})")
 
     def get_att(self, name: str, attribute: str) -> str:
@@ -124,6 +126,8 @@ class Resolver:
             return self(properties["QueueName"])
         if (kind, attribute) == ("AWS::DynamoDB::Table", "Arn"):
             return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{self.ref(name)}"
+        if (kind, attribute) == ("AWS::S3::Bucket", "Arn"):
+            return f"arn:aws:s3:::{self.ref(name)}"
         if (kind, attribute) == ("AWS::KMS::Key", "Arn"):
             return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}"
         raise AssertionError(f"no resolution for GetAtt {name}.{attribute} ({kind})")

@@ -200,3 +200,45 @@ def test_co_owners_accepting_at_once_both_land_on_the_client_row(deps):
     assert [c.client_id for c in listed] == [client.client_id]
     assert deps.store.clients.list(partner.partner_id, "status:invited", 10, None).items == []
     assert sorted(deps.store.accounts.get(client.client_id).owner_ids) == sorted(o.user_id for o in owners)
+
+
+class _CountingPool:
+    """A user pool that only counts the passwords it is asked to check (every one is wrong)."""
+
+    def __init__(self):
+        import threading
+
+        self.checked = 0
+        self._lock = threading.Lock()
+
+    def sign_in(self, user_id, password):
+        from chalicelib.domain.errors import InvalidCredentials
+
+        with self._lock:
+            self.checked += 1
+        raise InvalidCredentials()
+
+
+def test_thirty_parallel_wrong_passwords_get_at_most_the_limit_checked(deps):
+    from chalicelib.services import identity
+
+    # GIVEN a user, and a limit of 10 failures per address and source
+    victim = _user(deps, "victim@example.com")
+    deps.identity = _CountingPool()
+    # WHEN 30 wrong passwords arrive at once from one source
+    outcomes = _race(lambda n: identity.login(deps, victim.email, f"guess {n}", "203.0.113.66"), 30)
+    # THEN at most 10 reached the user pool; the rest were refused before it, never let through
+    limit = deps.settings.login_failures_per_email
+    assert deps.identity.checked <= limit
+    assert outcomes.count("invalid_credentials") == deps.identity.checked
+    assert outcomes.count("rate_limited") == 30 - deps.identity.checked
+
+
+def test_ninety_parallel_unknown_link_tokens_get_at_most_thirty_answers(deps):
+    # GIVEN a limit of 30 unknown links a minute per source
+    limit = deps.settings.lookup_misses_per_minute
+    # WHEN 90 made-up tokens are looked up at once from one source
+    outcomes = _race(lambda n: invitee.lookup(deps, f"made-up-token-{n:04d}-xxxxxxxx", "203.0.113.77"), 90)
+    # THEN at most 30 got an answer (404); every other one is 429
+    assert len([o for o in outcomes if o != "rate_limited"]) <= limit
+    assert set(outcomes) <= {"not_found", "rate_limited"}

@@ -39,7 +39,7 @@ TRANSACT_ENTRY_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "D
                           "ConditionCheck": "ConditionCheckItem"}
 # Chalice's function names (config.json `lambda_functions`) -> their logical ids in the template.
 FUNCTIONS = {"api_handler": "APIHandler", "expire-invitations": "ExpireInvitations",
-             "bulk-invitations": "BulkInvitations", "mail-events": "MailEvents"}
+             "bulk-invitations": "BulkInvitations", "mail-events": "MailEvents", "deliver-mail": "DeliverMail"}
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -105,13 +105,19 @@ class _Arns:
         self.sender_identities = [f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{self.sender.split('@')[1]}",
                                   f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{self.sender}"]
         queues = resources_of_type(template, "AWS::SQS::Queue")
-        work = [name for name, q in queues.items() if "RedrivePolicy" in q["Properties"]]
-        assert len(work) == 1, "expected one work queue with a dead-letter queue"
-        self.queue = resolve.get_att(work[0], "Arn")
+        sources = [name for name, q in queues.items() if "RedrivePolicy" in q["Properties"]]
+        assert sorted(sources) == ["BulkInvitationsQueue", "MailQueue"], "two work queues, each with a dead-letter queue"
+        self.queue = resolve.get_att("BulkInvitationsQueue", "Arn")
+        self.mail_queue = resolve.get_att("MailQueue", "Arn")
         self.failed_jobs = resolve.get_att("FailedJobsQueue", "Arn")
         self.bucket = resolve.get_att("ExportsBucket", "Arn")
         self.log_group = {f: resolve.get_att(template["Resources"][logical]["Properties"]["LoggingConfig"]
                                              ["LogGroup"]["Ref"], "Arn") for f, logical in FUNCTIONS.items()}
+
+    def queue_for(self, params: dict) -> str:
+        """The queue an SQS call names (by URL or name): the mail queue's names end in `-mail`."""
+        named = str(params.get("QueueUrl") or params.get("QueueName") or "")
+        return self.mail_queue if named.endswith("-mail") else self.queue
 
     def index(self, name: str) -> str:
         return f"{self.table}/index/{name}"
@@ -323,7 +329,7 @@ def test_the_policy_names_only_real_actions_on_resources_of_the_stack(templates,
         for resource in as_list(statement["Resource"]):
             # Written against the stack (its resources, region and account), never a literal ARN.
             assert isinstance(resource, dict) and set(resource) <= {"Fn::Sub", "Fn::GetAtt"}, resource
-            if "Fn::Sub" in resource:
+            if "Fn::Sub" in resource and not resource["Fn::Sub"].startswith("${ExportsBucket.Arn}/"):
                 assert resource["Fn::Sub"].startswith("arn:${AWS::Partition}:"), resource
                 assert ":${AWS::Region}:${AWS::AccountId}:" in resource["Fn::Sub"], resource
     for stage in STAGES:
@@ -331,6 +337,9 @@ def test_the_policy_names_only_real_actions_on_resources_of_the_stack(templates,
             if _account_level(statement, known):
                 continue
             for resource in as_list(statement["Resource"]):
+                if resource.startswith("arn:aws:s3:::"):  # S3 ARNs name no region or account: the stack's bucket
+                    assert resource.startswith(f"arn:aws:s3:::latchkey-{stage}-exportsbucket-"), resource
+                    continue
                 assert resource != "*" and resource.split(":")[3:5] == [REGION, ACCOUNT], resource
 
 
@@ -427,6 +436,9 @@ def test_the_api_policy_lets_the_stage_send_its_mail_from_its_sender_only(templa
         assert allowed and any(fnmatch.fnmatchcase(v, p) for p in allowed for v in (arns.mail_from, arns.sender))
         assert not any(fnmatch.fnmatchcase(v, p) for p in allowed
                        for v in ("someone@elsewhere.example", "Latchkey <someone@elsewhere.example>"))
+    for action in ("SendMessage", "GetQueueUrl"):
+        assert _grants(policy, f"sqs:{action}", arns.mail_queue), action
+    assert _grants(policy, "sqs:SendMessage", arns.queue)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -509,19 +521,53 @@ def recorded_calls():
 
             # A stage .chalice/config.json does not name, so it adds no environment of its own.
             with Client(app_module.app, stage_name="infra-test", project_dir=str(ROOT)) as client:
-                # One recorder for both: botocore sessions built during the flow are reused by the sweep.
+                import boto3
+
+                sqs = boto3.client("sqs", region_name="us-east-1")
+                # One recorder for all: botocore sessions built during the flow are reused by the others.
                 with _Recorder() as recorder:
+                    calls = {}
+                    mark = 0
+
+                    def segment(function):
+                        nonlocal mark
+                        calls[function] = recorder.calls[mark:]
+                        mark = len(recorder.calls)
+
                     _run_flow(client, base_url)
-                    flow_calls = len(recorder.calls)
+                    segment("api_handler")
+                    # The local stage's /_dev/outbox sends the queued identity mail itself (deliver-mail's work, by
+                    # the same code); a deployed API never receives from the mail queue.
+                    calls["api_handler"] = [c for c in calls["api_handler"] if not (
+                        c[0] == "sqs" and c[1] in ("ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
+                                                   "GetQueueAttributes")
+                        and str(c[2].get("QueueUrl", "")).endswith("-mail"))]
+                    job = {"job": "forgot", "email": "owner@example.com"}
+                    client.lambda_.invoke("deliver-mail", client.events.generate_sqs_event(
+                        message_bodies=[json.dumps(job)], queue_name=env["MAIL_QUEUE"]))
+                    segment("deliver-mail")
                     event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
                                                             detail={}, resources=[])
                     result = client.lambda_.invoke("expire-invitations", event).payload
+                    segment("expire-invitations")
+                    queued = sqs.receive_message(QueueUrl=env["BULK_INVITATIONS_QUEUE_URL"], MaxNumberOfMessages=10)
+                    mark = len(recorder.calls)  # receiving the message to hand over is Lambda's, not the worker's
+                    bodies = [m["Body"] for m in queued.get("Messages", [])]
+                    assert bodies, "the flow queued a bulk job"
+                    worked = client.lambda_.invoke("bulk-invitations", client.events.generate_sqs_event(
+                        message_bodies=bodies, queue_name="latchkey-bulk-invitations")).payload
+                    segment("bulk-invitations")
+                    bounce = {"eventType": "Bounce", "bounce": {"bounceType": "Permanent", "bouncedRecipients": [
+                        {"emailAddress": "client-owner@example.com"}]}}
+                    client.lambda_.invoke("mail-events", client.events.generate_sns_event(message=json.dumps(bounce)))
+                    segment("mail-events")
     finally:
         container.reset()
         os.environ.clear()
         os.environ.update(saved)
     assert result["expired"] >= 1, result  # the sweep had work to do
-    return {"api_handler": recorder.calls[:flow_calls], "expire-invitations": recorder.calls[flow_calls:]}
+    assert worked == {"batchItemFailures": []}, worked  # the worker did its message
+    return calls
 
 
 def _run_flow(client, base_url: str) -> None:
@@ -572,6 +618,15 @@ def _run_flow(client, base_url: str) -> None:
     status, invitation = call("POST", f"/accounts/{second['account_id']}/invitations",
                               {"email": "late@example.com", "role": "collaborator", "expires_in_days": 1}, other)
     assert status == 201, invitation
+    # A firm, a client, a bulk job for it (the worker's message), the client list and its CSV.
+    status, firm = call("POST", "/partners", {"name": "Firm"}, other)
+    assert status == 201, firm
+    status, created = call("POST", f"/partners/{firm['partner_id']}/clients", {
+        "name": "Client", "plan": "pro", "owners": [{"email": "client-owner@example.com"}]}, other)
+    assert status == 201, created
+    assert call("POST", f"/partners/{firm['partner_id']}/invitations/bulk", {"client_ids": [created["client_id"]]},
+                other)[0] == 202
+    assert call("GET", f"/partners/{firm['partner_id']}/clients", token=other)[0] == 200
     assert call("POST", "/_dev/clock", {"advance_seconds": 2 * 86400})[0] == 200
 
 
@@ -595,7 +650,7 @@ def _required_permissions(service: str, operation: str, params: dict, arns: _Arn
         return needs
     if service == "sqs":
         # The batch calls are authorized as their single-message actions.
-        return [(f"sqs:{operation.replace('Batch', '')}", arns.queue)]
+        return [(f"sqs:{operation.replace('Batch', '')}", arns.queue_for(params))]
     if service == "ses" and operation in ("GetAccount", "GetSendQuota"):
         return [(f"ses:{operation}", "*")]
     if service == "s3":

@@ -7,6 +7,7 @@ import pytest
 
 from chalicelib.domain.errors import (EmailNotVerified, InvalidCredentials, NotFound, RateLimited, Unauthenticated,
                                       ValidationFailed)
+from chalicelib.domain.emails import normalize_email
 from chalicelib.services import identity
 from tests.fakes import BASE_URL, make_deps, moto_table, table_items
 
@@ -31,8 +32,8 @@ def signup(deps, email=EMAIL, password=PASSWORD, first="Ada", last="Lovelace"):
 
 def verified_user(deps, email=EMAIL, password=PASSWORD) -> str:
     signup(deps, email, password)
-    identity.verify_email(deps, deps.mailer.last_token(email, "/verify/"))
-    return deps.store.users.id_for_email(email)
+    identity.verify_email(deps, deps.mailer.last_token(normalize_email(email), "/verify/"))
+    return deps.store.users.id_for_email(normalize_email(email))
 
 
 def the_user(deps, email=EMAIL):
@@ -41,14 +42,27 @@ def the_user(deps, email=EMAIL):
 
 # sign-up ---------------------------------------------------------------------------------------
 
-def test_signup_creates_one_unverified_user_under_the_normalised_email(deps):
+def attempts() -> list[dict]:
+    return table_items("signup")
+
+
+def test_signup_keeps_an_unconfirmed_attempt_that_owns_no_address_yet(deps):
     signup(deps, email="  Ada@Example.COM ")
 
-    assert user_ids() == [deps.store.users.id_for_email(EMAIL)]
-    user = the_user(deps)
-    assert (user.email, user.first_name, user.last_name, user.email_verified) == (EMAIL, "Ada", "Lovelace", False)
-    pooled = deps.identity.users[user.user_id]
+    # nobody owns the address until the link is followed: no profile, no email sentinel
+    assert user_ids() == [] and deps.store.users.id_for_email(EMAIL) is None
+    [attempt] = attempts()
+    assert (attempt["email"]["S"], attempt["first_name"]["S"]) == (EMAIL, "Ada")
+    pooled = deps.identity.users[attempt["attempt_id"]["S"]]
     assert (pooled.email, pooled.password, pooled.email_verified) == (EMAIL, PASSWORD, False)
+
+
+def test_verifying_makes_the_attempt_the_user_under_the_normalised_email(deps):
+    user_id = verified_user(deps, email="  Ada@Example.COM ")
+
+    assert user_ids() == [user_id] and attempts() == []
+    user = the_user(deps)
+    assert (user.email, user.first_name, user.last_name, user.email_verified) == (EMAIL, "Ada", "Lovelace", True)
 
 
 def test_signup_mails_one_verification_link_built_from_the_public_base_url(deps):
@@ -69,43 +83,62 @@ def test_signup_for_a_verified_email_changes_nothing_and_tells_the_owner(deps):
 
     signup(deps, email="ADA@example.com", password="second password", first="Eve", last="Mallory")
 
-    assert user_ids() == [user_id]
+    assert user_ids() == [user_id] and attempts() == []
     assert the_user(deps).first_name == "Ada"
     assert deps.identity.users[user_id].password == "first password"
+    assert list(deps.identity.users) == [user_id]  # the attempt's password is gone from the pool
     [message] = deps.mailer.sent
     assert message.to == [EMAIL] and message.subject == "You already have a Latchkey account"
     assert message.links[0].startswith(BASE_URL + "/reset/")
 
 
-def test_signup_for_an_unverified_email_mails_a_new_verification_link_to_the_owner(deps):
+def test_an_early_signup_by_a_stranger_cannot_take_over_the_address(deps):
+    # GIVEN a stranger signs up first with the victim's address and their own password, and never verifies
+    signup(deps, password="the stranger's password", first="Mal")
+    strangers_link = deps.mailer.last_token(EMAIL, "/verify/")
+    # WHEN the victim signs up themselves and follows the newest link
+    signup(deps, password="the victim's password", first="Ada")
+    identity.verify_email(deps, deps.mailer.last_token(EMAIL, "/verify/"))
+    # THEN the victim's password is the one that works, and the stranger's does not
+    identity.login(deps, EMAIL, "the victim's password", "198.51.100.7")
+    with pytest.raises(InvalidCredentials):
+        identity.login(deps, EMAIL, "the stranger's password", "203.0.113.66")
+    assert the_user(deps).first_name == "Ada" and len(deps.identity.users) == 1
+    # AND the stranger's older link confirms nothing any more
+    with pytest.raises(NotFound):
+        identity.verify_email(deps, strangers_link)
+
+
+def test_an_older_verification_link_is_void_once_a_newer_signup_exists(deps):
     signup(deps, password="first password")
-    first_link = deps.mailer.last_link(EMAIL, "/verify/")
+    first_link = deps.mailer.last_token(EMAIL, "/verify/")
 
     signup(deps, password="second password")
 
-    assert len(user_ids()) == 1 and len(deps.identity.users) == 1
-    links = deps.mailer.links(EMAIL, "/verify/")
-    assert len(links) == 2 and links[1] != first_link
+    with pytest.raises(NotFound):
+        identity.verify_email(deps, first_link)
+    assert user_ids() == []
+    identity.verify_email(deps, deps.mailer.last_token(EMAIL, "/verify/"))
+    identity.login(deps, EMAIL, "second password", "198.51.100.7")
 
 
-def test_a_password_the_pool_refuses_leaves_no_user_and_the_email_free(deps):
+def test_a_password_the_pool_refuses_leaves_no_attempt(deps):
     with pytest.raises(ValidationFailed):
         signup(deps, password="short")
 
-    assert user_ids() == [] and deps.store.users.id_for_email(EMAIL) is None
+    assert user_ids() == [] and attempts() == [] and deps.store.users.id_for_email(EMAIL) is None
     assert deps.identity.users == {} and deps.mailer.sent == []
     signup(deps)  # the same email can sign up again
-    assert deps.store.users.id_for_email(EMAIL) is not None
+    assert len(attempts()) == 1
 
 
-def test_an_identity_outage_during_signup_leaves_no_user_and_the_email_free(deps):
+def test_an_identity_outage_during_signup_leaves_no_attempt(deps):
     deps.identity.fail_next_create = RuntimeError("user pool unavailable")
 
     with pytest.raises(RuntimeError):
         signup(deps)
 
-    assert user_ids() == [] and deps.store.users.id_for_email(EMAIL) is None
-    assert deps.mailer.sent == []
+    assert user_ids() == [] and attempts() == [] and deps.mailer.sent == []
 
 
 # email verification ----------------------------------------------------------------------------
@@ -142,16 +175,17 @@ def test_an_expired_verification_link_is_refused(deps):
 
     with pytest.raises(NotFound):
         identity.verify_email(deps, deps.mailer.last_token(EMAIL, "/verify/"))
-    assert not the_user(deps).email_verified
+    assert deps.store.users.id_for_email(EMAIL) is None
 
 
 def test_a_reset_link_is_not_a_verification_link(deps):
-    signup(deps)
+    verified_user(deps)
+    signup(deps, email="grace@example.com")
     identity.forgot_password(deps, EMAIL)
 
     with pytest.raises(NotFound):
         identity.verify_email(deps, deps.mailer.last_token(EMAIL, "/reset/"))
-    assert not the_user(deps).email_verified
+    assert deps.store.users.id_for_email("grace@example.com") is None
 
 
 def test_an_unknown_verification_token_is_refused(deps):
@@ -217,13 +251,40 @@ def fail_logins(deps, times, email=EMAIL, source="198.51.100.7"):
             identity.login(deps, email, "wrong password", source)
 
 
-def test_too_many_failures_for_one_email_block_even_the_right_password(deps):
+def test_too_many_failures_for_one_email_from_one_source_block_that_source_even_with_the_right_password(deps):
     verified_user(deps)
-    fail_logins(deps, deps.settings.login_failures_per_email)
+    fail_logins(deps, deps.settings.login_failures_per_email, source="203.0.113.66")
 
     with pytest.raises(RateLimited) as blocked:
-        identity.login(deps, EMAIL, PASSWORD, "203.0.113.9")  # another source does not help
+        identity.login(deps, EMAIL, PASSWORD, "203.0.113.66")
     assert 0 < blocked.value.retry_after <= 15 * 60
+
+
+def test_a_strangers_wrong_guesses_do_not_lock_the_owner_out(deps):
+    # GIVEN a stranger who used up every guess for the owner's address from their own source
+    user_id = verified_user(deps)
+    fail_logins(deps, deps.settings.login_failures_per_email, source="203.0.113.66")
+    # WHEN the owner signs in from theirs
+    identity.login(deps, EMAIL, PASSWORD, "198.51.100.7")
+    # THEN it works: the lockout is no free denial of service
+    assert deps.store.users.get(user_id).last_login_at == deps.clock.now()
+
+
+def test_many_sources_guessing_one_address_hit_a_ceiling_for_that_address(deps):
+    from dataclasses import replace
+
+    deps.settings = replace(deps.settings, login_failures_per_email_everywhere=6)
+    verified_user(deps)
+    for n in range(6):
+        fail_logins(deps, 1, source=f"203.0.113.{n}")
+    with pytest.raises(RateLimited):
+        identity.login(deps, EMAIL, "wrong password", "203.0.113.99")
+
+
+def test_a_right_password_gives_its_count_back(deps):
+    verified_user(deps)
+    for _ in range(deps.settings.login_failures_per_email + 5):  # more sign-ins than the failure limit
+        identity.login(deps, EMAIL, PASSWORD, "198.51.100.7")
 
 
 def test_the_email_block_lifts_when_the_window_has_passed(deps):
@@ -273,7 +334,7 @@ def test_repeated_signups_for_a_taken_email_are_capped_too(deps):
     for _ in range(cap + 3):
         signup(deps)
 
-    assert len(deps.mailer.to(EMAIL)) == cap and len(user_ids()) == 1
+    assert len(deps.mailer.to(EMAIL)) == cap and len(attempts()) == 1
 
 
 # password reset --------------------------------------------------------------------------------
@@ -308,14 +369,30 @@ def test_the_reset_link_works_once(deps):
     identity.login(deps, EMAIL, "a brand new password", "198.51.100.7")
 
 
-def test_the_reset_link_proves_the_mailbox_and_marks_the_email_verified(deps):
+def test_an_unconfirmed_signup_gets_no_reset_link(deps):
     signup(deps)
+    deps.mailer.sent.clear()
+
     identity.forgot_password(deps, EMAIL)
 
-    identity.reset_password(deps, deps.mailer.last_token(EMAIL, "/reset/"), "a brand new password")
+    assert deps.mailer.sent == []
 
-    user = the_user(deps)
-    assert user.email_verified and deps.identity.users[user.user_id].email_verified
+
+def test_a_successful_reset_voids_every_other_reset_link_and_every_session(deps):
+    # GIVEN two reset links mailed to the owner, and a signed-in session
+    verified_user(deps)
+    session = identity.login(deps, EMAIL, PASSWORD, "198.51.100.7")
+    identity.forgot_password(deps, EMAIL)
+    older = deps.mailer.last_token(EMAIL, "/reset/")
+    identity.forgot_password(deps, EMAIL)
+    newer = deps.mailer.last_token(EMAIL, "/reset/")
+    # WHEN the newer one is used
+    identity.reset_password(deps, newer, "a brand new password")
+    # THEN the older one no longer sets a password, and the old session is over
+    with pytest.raises(NotFound):
+        identity.reset_password(deps, older, "the attacker's password")
+    with pytest.raises(Unauthenticated):
+        identity.refresh(deps, session.refresh_token)
     identity.login(deps, EMAIL, "a brand new password", "198.51.100.7")
 
 

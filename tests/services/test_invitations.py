@@ -47,7 +47,7 @@ def test_create_then_accept_makes_a_member_and_clears_the_pending_state(deps, wo
     with pytest.raises(errors.AlreadyMember):  # a new invitation to a member is refused
         invite(deps, ctx, email, "guest")
     [told] = deps.mailer.to(user_of(deps, owner).email)
-    assert "accepted your invitation" in told.subject
+    assert told.subject == f"{email} accepted your invitation on Latchkey"
 
 
 def test_a_second_pending_invitation_is_refused_until_the_first_is_closed(deps, world):
@@ -277,3 +277,68 @@ def test_staff_cannot_invite_staff(deps, firm):
     invitee.accept(deps, signed_in(deps, staffer), link(deps, email))
     with pytest.raises(errors.Forbidden):
         on_partner(deps, staffer, partner.partner_id, "staff.manage")
+
+
+# mail abuse -------------------------------------------------------------------------------------------------
+
+def test_resends_count_and_one_address_gets_a_bounded_number_of_invitation_mails_a_day(deps, world):
+    # GIVEN an invitation, resent every 61 seconds (the cooldown) by an inviter with quota to spare
+    _, _, ctx = world
+    cap = deps.settings.invitation_mails_per_recipient_per_day
+    inv = invite(deps, ctx, "victim@example.com")
+    refused = 0
+    for _ in range(20):
+        deps.clock.advance(61)
+        try:
+            inviter.resend(deps, ctx, inv.invitation_id)
+        except errors.RateLimited:
+            refused += 1
+    # THEN the address got at most the day's cap of mails, and the rest were refused with 429
+    assert len(deps.mailer.to("victim@example.com")) == cap and refused == 20 - (cap - 1)
+
+
+def test_the_cap_per_recipient_holds_across_accounts(deps, world):
+    _, _, ctx = world
+    cap = deps.settings.invitation_mails_per_recipient_per_day
+    for n in range(cap):  # as many different accounts (and inviters) as the day's cap
+        other = person(deps, f"owner{n}")
+        account, _ = accounts.create(deps, signed_in(deps, other), f"Shop {n}", "business")
+        invite(deps, on_account(deps, other, account.account_id, "collaborators.invite"), "popular@example.com")
+    with pytest.raises(errors.RateLimited):
+        invite(deps, ctx, "popular@example.com")
+    assert len(deps.mailer.to("popular@example.com")) == cap
+
+
+def test_one_user_creates_a_bounded_number_of_accounts_a_day(deps):
+    maker = person(deps, "maker")
+    for n in range(deps.settings.accounts_per_user_per_day):
+        accounts.create(deps, signed_in(deps, maker), f"Account {n}", "personal")
+    with pytest.raises(errors.RateLimited):
+        accounts.create(deps, signed_in(deps, maker), "One too many", "personal")
+    with pytest.raises(errors.RateLimited):
+        partners.create(deps, signed_in(deps, maker), "A firm too many")
+    deps.clock.advance(86400)
+    accounts.create(deps, signed_in(deps, maker), "The next day", "personal")
+
+
+def test_user_text_stays_out_of_the_subject_is_quoted_as_the_inviters_and_no_link_in_it_is_clickable(deps):
+    # GIVEN an inviter whose name, account name and message pretend to be the bank, with links
+    mallory = person(deps, "mallory")
+    user = user_of(deps, mallory)
+    tx = deps.store.transaction()
+    deps.store.users.update_profile(tx, user.user_id, {"first_name": "Latchkey Security", "last_name": "Team"})
+    tx.commit()
+    account, _ = accounts.create(deps, signed_in(deps, mallory),
+                                 "ACTION REQUIRED - your bank login expires today", "business")
+    ctx = on_account(deps, mallory, account.account_id, "collaborators.invite")
+    invite(deps, ctx, "target@example.com", message="Log in now at https://evil.example/login or www.evil.example")
+    [mail] = deps.mailer.to("target@example.com")
+    # THEN the subject names the product and the inviter's verified address only
+    assert mail.subject == f"{user.email} invited you to Latchkey"
+    # AND the body shows that address and quotes their words as theirs
+    assert user.email in mail.text and "written by them, not by Latchkey" in mail.text
+    assert "> Log in now at" in mail.text
+    # AND no link of theirs is left to click, in either part: the only link is the invitation's
+    for body in (mail.text, mail.html):
+        assert "https://evil.example" not in body and "www.evil.example" not in body and "evil.example" not in body
+    assert mail.html.count("<a ") == 1 and "evil[.]example" in mail.html

@@ -137,6 +137,6 @@ class Accounts:
                   condition=(AccountItem.status == "active")
                   & (AccountItem.authorized_user_slots < AUTHORIZED_USER_SLOTS))
 
-    def release_slot(self, tx: UnitOfWork, account_id: str) -> None:
-        tx.update("slot.release", _account_key(account_id), [AccountItem.authorized_user_slots.add(-1)],
-                  condition=AccountItem.authorized_user_slots > 0)
+    def release_slot(self, tx: UnitOfWork, account_id: str, count: int = 1) -> None:
+        tx.update("slot.release", _account_key(account_id), [AccountItem.authorized_user_slots.add(-count)],
+                  condition=AccountItem.authorized_user_slots >= count)

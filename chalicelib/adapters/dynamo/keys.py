@@ -22,6 +22,11 @@ def email_owner(email: str) -> tuple[str, str]:
     return f"EMAIL#{email}", "USER"
 
 
+def signup(email: str) -> tuple[str, str]:
+    """The newest sign-up attempt for an address not yet confirmed (one per address: a newer one replaces it)."""
+    return f"EMAIL#{email}", "SIGNUP"
+
+
 def token(token_hash: str) -> tuple[str, str]:
     return f"TOKEN#{token_hash}", "TOKEN"
 

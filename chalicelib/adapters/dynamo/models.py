@@ -73,6 +73,7 @@ class UserItem(Item, discriminator="user"):
     created_at = UTCDateTimeAttribute()
     last_login_at = UTCDateTimeAttribute(null=True)
     sessions_revoked_at = UTCDateTimeAttribute(null=True)
+    reset_generation = NumberAttribute(null=True)  # a reset link works only while it has the user's generation
     partner_roles = MapAttribute(default=dict)  # partner_id -> role, written with the staff membership
 
 
@@ -82,11 +83,28 @@ class EmailItem(Item, discriminator="email"):
     user_id = UnicodeAttribute()
 
 
+class SignupItem(Item, discriminator="signup"):
+    """The newest sign-up attempt for an address nobody has confirmed: it owns nothing until verified.
+
+    `attempt_id` is the user pool user that holds that attempt's password, and the user id it becomes."""
+
+    attempt_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    first_name = UnicodeAttribute(default="")
+    last_name = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+
+
 class TokenItem(Item, discriminator="token"):
-    """A mailed one-time link (verification, password reset), keyed by the SHA-256 of its token."""
+    """A mailed one-time link (verification, password reset), keyed by the SHA-256 of its token.
+
+    A verification token names the sign-up attempt it confirms (`user_id`, with its `email`); a reset token
+    carries the user's reset generation when it was issued."""
 
     purpose = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    generation = NumberAttribute(null=True)
     expires_at = UTCDateTimeAttribute()
 
 
@@ -290,7 +308,7 @@ class OutboxItem(Item, discriminator="outbox"):
     sent_at = UTCDateTimeAttribute()
 
 
-MODELS = (Item, UserItem, EmailItem, TokenItem, AccountItem, MemberItem, SeatItem, PartnerItem, StaffItem,
+MODELS = (Item, UserItem, EmailItem, SignupItem, TokenItem, AccountItem, MemberItem, SeatItem, PartnerItem, StaffItem,
           InviteItem, LinkItem, ApplicationItem, ClientItem, ClientCopyItem, FormItem, FormResponseItem, JobItem,
           JobResultItem, SuppressedItem, AuditItem, RateItem, OutboxItem)
 INDEXES = (ByEmail, Queues, Lists)

@@ -44,6 +44,11 @@ class Rates:
             raise
         return True
 
+    def refund(self, tx: UnitOfWork, key: str, window_start: datetime) -> None:
+        """Take one hit back (never below zero, and never creating a counter)."""
+        tx.update(f"rate.refund:{key}", _counter(key, window_start), [RateItem.hits.add(-1)],
+                  condition=RateItem.hits > 0)
+
     def counts(self, keyed: list[str], window_start: datetime) -> dict[str, int]:
         """Current counts of several keys of one window, in one BatchGetItem."""
         by_key = {keys.rate(k, window_start): k for k in keyed}

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ...domain.model import OneTimeToken, User
+from ...domain.errors import NotFound
+from ...domain.model import OneTimeToken, Registration, User
 from . import keys, table
-from .models import EmailItem, TokenItem, UserItem
+from .models import EmailItem, SignupItem, TokenItem, UserItem
 from .unit_of_work import UnitOfWork
 
 _PROFILE_FIELDS = ("first_name", "last_name", "phone")
@@ -15,7 +16,12 @@ def to_user(i: UserItem) -> User:
     return User(user_id=i.user_id, email=i.email, first_name=i.first_name, last_name=i.last_name,
                 created_at=i.created_at, email_verified=i.email_verified, phone=i.phone,
                 last_login_at=i.last_login_at, sessions_revoked_at=i.sessions_revoked_at,
-                partner_roles=i.partner_roles.as_dict() if i.partner_roles else {})
+                partner_roles=i.partner_roles.as_dict() if i.partner_roles else {},
+                reset_generation=int(i.reset_generation or 0))
+
+
+def to_registration(i: SignupItem) -> Registration:
+    return Registration(i.attempt_id, i.email, i.first_name, i.last_name, i.created_at)
 
 
 def _profile(user_id: str) -> UserItem:
@@ -34,6 +40,68 @@ class Users:
     def id_for_email(self, email: str) -> str | None:
         item = table.get(EmailItem, *keys.email_owner(email))
         return item.user_id if item else None
+
+    def sign_in_names(self, email: str) -> tuple[str | None, str | None]:
+        """The user that owns the address and the newest unconfirmed sign-up attempt for it, in one BatchGetItem."""
+        found = table.batch_get([keys.email_owner(email), keys.signup(email)])
+        return (next((i.user_id for i in found if isinstance(i, EmailItem)), None),
+                next((i.attempt_id for i in found if isinstance(i, SignupItem)), None))
+
+    # sign-up attempts ------------------------------------------------------------------------------
+    def registration(self, email: str) -> Registration | None:
+        item = table.get(SignupItem, *keys.signup(email))
+        return to_registration(item) if item else None
+
+    def put_registration(self, reg: Registration, expires_at: datetime) -> str | None:
+        """Make `reg` the address's newest attempt (older links then confirm nothing); returns the one it replaced."""
+        item = SignupItem(*keys.signup(reg.email), attempt_id=reg.attempt_id, email=reg.email,
+                          first_name=reg.first_name, last_name=reg.last_name, created_at=reg.created_at,
+                          ttl=expires_at)
+        args, kwargs = item._get_save_args()
+        old = SignupItem._get_connection().put_item(*args, **kwargs, return_values="ALL_OLD")
+        previous = ((old or {}).get("Attributes") or {}).get("attempt_id", {}).get("S")
+        return previous if previous != reg.attempt_id else None
+
+    def confirm(self, tx: UnitOfWork, reg: Registration, user: User) -> None:
+        """The attempt becomes the user: only while it is still the address's newest (`signup.current`) and the
+        address has no user (`user.email`)."""
+        tx.delete("signup.current", SignupItem(*keys.signup(reg.email)),
+                  condition=SignupItem.attempt_id == reg.attempt_id,
+                  on_fail=lambda _old: NotFound("This link was replaced by a newer sign-up. Use the newest link."))
+        self.add(tx, user)
+
+    def clear_registration(self, tx: UnitOfWork, email: str) -> None:
+        """Whatever attempt is pending for the address stops counting (an invitation link proved the mailbox)."""
+        tx.delete("signup.cleared", SignupItem(*keys.signup(email)))
+
+    def forget_registration(self, email: str, attempt_id: str) -> None:
+        """Drop the attempt if it is still the newest (a conditional delete: a newer one stays)."""
+        from pynamodb.exceptions import DeleteError
+
+        try:
+            SignupItem(*keys.signup(email)).delete(condition=SignupItem.attempt_id == attempt_id)
+        except DeleteError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def advance_reset_generation(self, user_id: str, generation: int) -> bool:
+        """Move the reset generation on from `generation` (False if a concurrent reset moved it first)."""
+        from pynamodb.exceptions import UpdateError
+
+        current = (UserItem.reset_generation == generation) if generation else \
+            (UserItem.reset_generation.does_not_exist() | (UserItem.reset_generation == 0))
+        try:
+            _profile(user_id).update(actions=[UserItem.reset_generation.set(generation + 1)],
+                                     condition=UserItem.pk.exists() & current)
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def rewind_reset_generation(self, user_id: str, generation: int) -> None:
+        """Undo `advance_reset_generation` (the user pool refused the new password)."""
+        self._set(user_id, [UserItem.reset_generation.set(generation)])
 
     def add(self, tx: UnitOfWork, user: User) -> None:
         """The profile and the email sentinel together (condition `user.email`: the email is free)."""
@@ -65,8 +133,11 @@ class Users:
     def mark_verified(self, user_id: str) -> None:
         self._set(user_id, [UserItem.email_verified.set(True)])
 
-    def record_login(self, user_id: str, at: datetime) -> None:
-        self._set(user_id, [UserItem.last_login_at.set(at)])
+    def record_login(self, user_id: str, at: datetime, tx: UnitOfWork | None = None) -> None:
+        if tx is None:
+            self._set(user_id, [UserItem.last_login_at.set(at)])
+        else:
+            tx.update("user.login", _profile(user_id), [UserItem.last_login_at.set(at)], condition=UserItem.pk.exists())
 
     def revoke_sessions(self, user_id: str, at: datetime) -> None:
         self._set(user_id, [UserItem.sessions_revoked_at.set(at)])
@@ -84,8 +155,8 @@ class Users:
 
     # one-time mailed tokens ------------------------------------------------------------------------
     def put_token(self, token: OneTimeToken) -> None:
-        TokenItem(*keys.token(token.token_hash), purpose=token.purpose, user_id=token.user_id,
-                  expires_at=token.expires_at, ttl=token.expires_at).save()
+        TokenItem(*keys.token(token.token_hash), purpose=token.purpose, user_id=token.user_id, email=token.email,
+                  generation=token.generation, expires_at=token.expires_at, ttl=token.expires_at).save()
 
     def take_token(self, token_hash: str, purpose: str) -> OneTimeToken | None:
         """Delete and return the token: of two concurrent takers only one gets it."""
@@ -102,4 +173,5 @@ class Users:
         if not old:
             return None
         got = TokenItem.from_raw_data(old)
-        return OneTimeToken(token_hash, got.purpose, got.user_id, got.expires_at)
+        return OneTimeToken(token_hash, got.purpose, got.user_id, got.expires_at, email=got.email,
+                            generation=int(got.generation or 0))

@@ -20,7 +20,11 @@ _BAD_LINK = "This invitation link is not valid. Ask for a new invitation."
 
 
 def lookup(deps: Deps, raw_token: str, source_ip: str | None) -> Invitation:
-    """The invitation of a link. Unknown links are counted per source; past the limit every lookup is refused."""
+    """The invitation of a link. Unknown links are counted per source; past the limit every lookup is refused.
+
+    A miss is answered 404 only if its one atomic conditional increment found room: of any number of parallel
+    misses, at most the limit get 404 and the rest 429. The count read with the link only refuses early (a
+    full window also refuses links that exist); it never lets a miss through."""
     limit = ratelimit.Limit(f"token-miss:{source_ip}", deps.settings.lookup_misses_per_minute, 60)
     start, retry_after = ratelimit.window(deps.clock.now(), limit.seconds)
     inv, misses = deps.store.link_and_count(token_hash(raw_token), limit.key, start)
@@ -29,7 +33,7 @@ def lookup(deps: Deps, raw_token: str, source_ip: str | None) -> Invitation:
         raise RateLimited(retry_after)
     if inv is None:
         log.info("unknown invitation link", extra={"source_ip": source_ip})  # never the token itself
-        ratelimit.consume(deps, limit)  # 429 rather than 404 when parallel misses filled the window meanwhile
+        ratelimit.consume(deps, limit)  # RateLimited when parallel misses filled the window first
         raise NotFound(_BAD_LINK)
     return inv
 
@@ -109,9 +113,9 @@ def decline_mine(deps: Deps, ctx: UserAccess, invitation_id: str) -> None:
     _decline(deps, _mine(deps, ctx, invitation_id), ctx.actor)
 
 
-def decline(deps: Deps, raw_token: str, source_ip: str | None) -> None:
-    """No sign-in needed: the link itself is the proof."""
-    inv = lookup(deps, raw_token, source_ip)
+def decline(deps: Deps, raw_token: str, source_ip: str | None, inv: Invitation | None = None) -> None:
+    """No sign-in needed: the link itself is the proof (`inv`: the link's invitation, if already looked up)."""
+    inv = inv or lookup(deps, raw_token, source_ip)
     _decline(deps, inv, Actor(None, inv.email))
 
 
@@ -143,6 +147,7 @@ def activate(deps: Deps, raw_token: str, password: str, first_name: str | None, 
     def build(tx) -> None:
         join(deps, tx, inv, user, new_user=True)
         deps.store.users.add(tx, user)  # 409 user_exists when the email already has a user
+        deps.store.users.clear_registration(tx, user.email)  # an unconfirmed sign-up owns nothing: the link wins
         clients.track(deps, tx, inv, "active", user_id=user.user_id)
 
     try:

@@ -36,17 +36,53 @@ def _require_may_invite(deps: Deps, ctx: Context, role: str) -> None:
                    f"{ROLE_LABELS.get(role, role)}.", role=role)
 
 
+def preauthorize_invite(deps: Deps, ctx: Context, raw: dict) -> None:
+    """Before the body is validated: a role named in it that the caller may not invite is 403 at once."""
+    role = raw.get("role")
+    roles = INVITE_PERMISSION if isinstance(ctx, AccountAccess) else STAFF_INVITE_PERMISSION
+    if isinstance(role, str) and role in roles:
+        _require_may_invite(deps, ctx, role)
+
+
+def _may_invite_every_role(ctx: Context) -> bool:
+    roles = INVITE_PERMISSION if isinstance(ctx, AccountAccess) else STAFF_INVITE_PERMISSION
+    return all(ctx.can(permission) for permission in roles.values())
+
+
+def _to_act_on(deps: Deps, ctx: Context, invitation_id: str) -> Invitation:
+    """An invitation the caller resends or revokes. Someone who may not act on every role gets the same 403 for
+    a missing id as for an invitation they may not touch: ids cannot be probed."""
+    inv = deps.store.invitations.get(*target_of(ctx), invitation_id)
+    if inv is None:
+        if not _may_invite_every_role(ctx):
+            raise deny(deps, ctx, "invite", "You do not have permission to change this invitation.",
+                       invitation_id=invitation_id)
+        raise NotFound()
+    needed = (INVITE_PERMISSION if isinstance(ctx, AccountAccess) else STAFF_INVITE_PERMISSION).get(inv.role)
+    if needed is None or not ctx.can(needed):
+        raise deny(deps, ctx, needed or "invite", "You do not have permission to change this invitation.",
+                   invitation_id=invitation_id)
+    return inv
+
+
 def _require_open(ctx: Context) -> None:
     if isinstance(ctx, AccountAccess):
         require_open(ctx.account)
 
 
-def _limits(deps: Deps, ctx: Context) -> list[ratelimit.Limit]:
-    """Invitations (and resends) per inviter and per target, per day; only changes that happen count."""
+def _limits(deps: Deps, ctx: Context, email: str) -> list[ratelimit.Limit]:
+    """Invitation mails (a new invitation or a resend) per inviter and per target, and per recipient across every
+    account and partner, per day. They are charged in the change's own transaction: only mail that goes counts."""
     kind, target_id = target_of(ctx)
     s = deps.settings
     return [ratelimit.Limit(f"invite:user:{ctx.user.user_id}", s.invites_per_inviter_per_day, 86400),
-            ratelimit.Limit(f"invite:{kind}:{target_id}", s.invites_per_account_per_day, 86400)]
+            ratelimit.Limit(f"invite:{kind}:{target_id}", s.invites_per_account_per_day, 86400),
+            _recipient_limit(deps, email)]
+
+
+def _recipient_limit(deps: Deps, email: str) -> ratelimit.Limit:
+    """Invitation mails to one address per day, whoever sends them (bulk jobs included)."""
+    return ratelimit.Limit(f"invite:to:{email}", deps.settings.invitation_mails_per_recipient_per_day, 86400)
 
 
 def create(deps: Deps, ctx: Context, body: dict) -> Invitation:
@@ -85,7 +121,7 @@ def create_unsent(deps: Deps, ctx: Context, body: dict, limits: list[ratelimit.L
         elif kind == ACCOUNT:
             deps.store.accounts.require_open(tx, target_id)
         deps.store.audit.add(tx, event)
-        for limit in _limits(deps, ctx) if limits is None else limits:
+        for limit in _limits(deps, ctx, email) if limits is None else [*limits, _recipient_limit(deps, email)]:
             ratelimit.charge(deps, tx, limit)
         _deliverable(deps, tx, email, body)
         clients.track(deps, tx, inv, "invited")
@@ -152,8 +188,7 @@ def list_page(deps: Deps, ctx: Context, status: str | None, limit: int, cursor: 
 
 def resend(deps: Deps, ctx: Context, invitation_id: str, confirm_address: bool = False) -> Invitation:
     """A new link with a fresh expiry; earlier links stop working. 60 s cooldown between sends."""
-    inv = get(deps, ctx, invitation_id)
-    _require_may_invite(deps, ctx, inv.role)
+    inv = _to_act_on(deps, ctx, invitation_id)
     _require_open(ctx)
     now = deps.clock.now()
     rules.require_resendable(inv, now)
@@ -172,7 +207,7 @@ def resend(deps: Deps, ctx: Context, invitation_id: str, confirm_address: bool =
         if revived and inv.role == "authorized_user":
             deps.store.accounts.take_slot(tx, inv.target_id)
         deps.store.audit.add(tx, event)
-        for limit in _limits(deps, ctx):
+        for limit in _limits(deps, ctx, inv.email):
             ratelimit.charge(deps, tx, limit)
         _deliverable(deps, tx, inv.email, {"confirm_address": confirm_address})
         clients.track(deps, tx, inv, "invited")
@@ -204,8 +239,7 @@ def renew_link(deps: Deps, ctx: Context, invitation_id: str) -> tuple[Invitation
 
 
 def revoke(deps: Deps, ctx: Context, invitation_id: str) -> None:
-    inv = get(deps, ctx, invitation_id)
-    _require_may_invite(deps, ctx, inv.role)
+    inv = _to_act_on(deps, ctx, invitation_id)
     now = deps.clock.now()
     rules.require_revocable(inv, now)
     event = ctx.audit_event(deps, "invitation.revoked", "invitation", inv.invitation_id, email=inv.email,

@@ -72,6 +72,9 @@
   }
   document.getElementById("decline-form").addEventListener("submit", function (e) {
     e.preventDefault();
+    if (!window.confirm("Decline this invitation? Nothing will be shared with you and the link stops working.")) {
+      return;
+    }
     api("POST", "/invitations/" + token + "/decline").then(function () {
       done("You declined the invitation", "Nothing was shared with you. You can close this page.");
     }).catch(showError);
