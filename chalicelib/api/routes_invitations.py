@@ -171,7 +171,7 @@ def _refused(exc: DomainError):
     return page("message", status=status, title="This did not work", text=exc.message)
 
 
-@endpoint(bp, "/i/{token}/activate", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
+@endpoint(bp, "/i/{token}/activate", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM, status=201,
           budget=Budget(reads=1, transactions=1), summary="The landing page's form: create the login and accept")
 def activate_form(call):
     from . import validation

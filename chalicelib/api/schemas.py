@@ -93,8 +93,8 @@ REJECT = obj({"reason": free_text(1000, 1)},
              ("reason",))
 
 _OWNER = obj({"email": EMAIL, "first_name": text(), "last_name": text()}, ("email",))
-_STAFF_IDS = {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_]+$"},
-              "maxItems": 20, "uniqueItems": True}
+_ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_]+$", "format": "line"}
+_STAFF_IDS = {"type": "array", "items": _ID, "maxItems": 20, "uniqueItems": True}
 _PRELIMINARY = {"type": "object", "maxProperties": 50, "additionalProperties": {
     "type": ["string", "number", "boolean", "null"], "maxLength": 1000}}
 CREATE_CLIENT = obj({
@@ -107,15 +107,14 @@ PATCH_CLIENT = obj({
     "owners": {"type": "array", "items": _OWNER, "minItems": 1, "maxItems": 10},
     "assigned_staff": _STAFF_IDS, "preliminary_data": _PRELIMINARY,
 }, minProperties=1)
-_ID = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[A-Za-z0-9_]+$"}
 INVITE_OWNERS = obj({"emails": {"type": "array", "items": EMAIL, "minItems": 1, "maxItems": 10},
                      "form_id": _ID})
-ADD_GUEST = obj({"email": EMAIL, "first_name": text(), "last_name": text(),
-                 "message": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00]*$"},
+ADD_GUEST = obj({"email": EMAIL, "first_name": text(), "last_name": text(), "message": free_text(1000),
                  "confirm_address": {"type": "boolean"}}, ("email",))
 BULK = obj({"client_ids": {"type": "array", "items": _ID, "minItems": 1, "maxItems": 5000, "uniqueItems": True},
             "form_id": _ID}, ("client_ids",))
-_FIELD = obj({"key": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[a-z][a-z0-9_]*$"},
+_FIELD = obj({"key": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[a-z][a-z0-9_]*$",
+                      "format": "line"},
               "label": text(200), "type": {"type": "string", "enum": ["text", "number", "date", "select", "checkbox"]},
               "required": {"type": "boolean"},
               "options": {"type": "array", "items": text(200), "minItems": 1, "maxItems": 100}},
