@@ -17,6 +17,12 @@ os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "tes
 
 import moto  # noqa: E402  (imported before any client is created, so it can intercept them)
 
+from scripts import moto_patches  # noqa: E402
+
+# moto's transactions and queries cost what they touch, not the whole table (as in `make run`'s moto server);
+# tests/integration/test_moto_patches.py checks that the patched moto ends every transaction as moto does.
+moto_patches.apply()
+
 MOTO_JWKS = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
 MAIL_FROM = "Latchkey <no-reply@latchkey.example>"
 BASE_URL = "https://latchkey.test"

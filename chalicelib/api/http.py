@@ -121,7 +121,7 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
     spec = RouteSpec(method, path, scope, summary, budget, body, status, tag, query, produces, content_types,
                      preauthorize)
     ROUTES.append(spec)
-    creates = method == "POST" and status in (201, 202)  # these take an Idempotency-Key
+    creates = method == "POST" and status in (201, 202) and produces == "application/json"  # Idempotency-Key
 
     def wrap(fn: Callable) -> Callable:
         spec.operation = fn.__name__

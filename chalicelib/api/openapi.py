@@ -73,7 +73,7 @@ def _error_statuses(spec) -> set[int]:
         codes |= {403, 404, 410, 429}
     if spec.path.startswith("/auth/"):
         codes |= {401, 403, 404, 429}
-    if spec.method == "POST" and spec.status in (201, 202):
+    if spec.method == "POST" and spec.status in (201, 202) and spec.produces == "application/json":
         codes |= {409, 422}
     return codes
 
@@ -83,7 +83,7 @@ def _operation(spec) -> dict:
               for n in re.findall(r"{(\w+)}", spec.path)]
     params += [{"name": n, "in": "query", "required": False, "schema": _query_schema(n, spec.path)}
                for n in spec.query]
-    if spec.method == "POST" and spec.status in (201, 202):
+    if spec.method == "POST" and spec.status in (201, 202) and spec.produces == "application/json":
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "The same key and body within 24 h answer the first response again",
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255}})
