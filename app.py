@@ -3,6 +3,7 @@ from chalice import Chalice, Rate
 
 import os
 
+from chalicelib.api.http import framework_errors
 from chalicelib.api import (routes_accounts, routes_applications, routes_clients, routes_dev, routes_identity,
                             routes_invitations, routes_meta, routes_pages, routes_partners)
 from chalicelib.config import mail_queue_name
@@ -13,6 +14,7 @@ app.api.cors = False
 for blueprint in (routes_meta, routes_identity, routes_accounts, routes_applications, routes_invitations,
                   routes_partners, routes_clients, routes_pages, routes_dev):
     app.register_blueprint(blueprint.bp)
+app.register_middleware(framework_errors, "http")
 
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
     # Lambda's init phase: the one DynamoDB client is built before the first request, where SnapStart

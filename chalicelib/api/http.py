@@ -175,3 +175,22 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
         return view
 
     return wrap
+
+
+
+# The framework's own refusals, made before any view runs, and the contract's words for them.
+_FRAMEWORK_ERRORS = {"UnsupportedMediaType": ("unsupported_media_type", "The body's media type is not accepted here."),
+                     "MethodNotAllowedError": ("method_not_allowed", "This method is not allowed here."),
+                     "BadRequestError": ("invalid_json", "The request could not be read.")}
+
+
+def framework_errors(event, get_response):
+    """An HTTP middleware: what Chalice answers itself (a media type no route lists, a wrong method) leaves in
+    the contract's error envelope, as in `chalice local` (scripts/chalice_local.py), nothing echoed."""
+    response = get_response(event)
+    body = response.body if isinstance(response.body, dict) else None
+    if response.status_code >= 400 and body and set(body) == {"Code", "Message"} and body["Code"] in _FRAMEWORK_ERRORS:
+        code, message = _FRAMEWORK_ERRORS[body["Code"]]
+        allow = {k: v for k, v in (response.headers or {}).items() if k.lower() == "allow"}
+        return errors.error_response(code, message, headers=allow)
+    return response

@@ -84,6 +84,19 @@ def test_a_415_answer_has_the_error_envelope(api):
     assert_error(r, 415, "unsupported_media_type")
 
 
+@pytest.mark.parametrize("media_type", ["image/png", "application/vnd.ms-excel", "application/json-patch+json",
+                                        "x/y; boundary=zzz"])
+def test_a_media_type_no_route_lists_is_refused_by_the_function_in_the_envelope(api, media_type):
+    """The function as Lambda runs it: Chalice refuses these before any view, and the answer is still ours."""
+    email = unique_email()
+    r = api.post("/auth/signup", raw=signup_body(email), headers={"Content-Type": media_type,
+                                                                  "Authorization": "Bearer secret-token"})
+    assert_error(r, 415, "unsupported_media_type")
+    assert "secret-token" not in r.body.decode() and "Code" not in r.json
+    assert r.headers["Cache-Control"] == "no-store"
+    assert api.mails_to(email) == []
+
+
 # Field rules -----------------------------------------------------------------------------------------
 
 def test_an_unknown_field_is_400_and_the_details_name_it(api):
