@@ -116,12 +116,13 @@ INVITE_PERMISSION = {
 }
 STAFF_INVITE_PERMISSION = {"partner_admin": "staff.manage", "staff": "staff.manage"}
 
-# Which permission removing a member of a role needs (leaving yourself needs none).
-REMOVE_PERMISSION = {
+# Which permission removing a member of a role needs (leaving yourself needs none). The matrix has no row for
+# removing an owner, so nobody may: a co-owner leaves by themselves, and one owner cannot push out another.
+REMOVE_PERMISSION: dict[str, str | None] = {
     "collaborator": "collaborators.revoke",
     "admin": "admins.remove",
     "authorized_user": "authorized_users.remove",
     "guest": "guests.remove",
-    "owner": "account.close",
+    "owner": None,
     "advisor": "collaborators.revoke",
 }

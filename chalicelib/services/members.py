@@ -29,13 +29,15 @@ def remove(deps: Deps, ctx: AccountAccess, user_id: str) -> None:
         raise NotFound()  # an advisor reaches the account through the firm; there is no membership to leave
     target = ctx.membership if leaving else deps.store.accounts.get_member(ctx.account.account_id, user_id)
     if target is None:
-        if not all(ctx.can(p) for p in REMOVE_PERMISSION.values()):  # ids cannot be probed
+        if not all(ctx.can(p) for p in REMOVE_PERMISSION.values() if p):  # ids cannot be probed
             raise deny(deps, ctx, "members.remove", "You do not have permission to remove this member.",
                        user_id=user_id)
         raise NotFound()
-    needed = REMOVE_PERMISSION.get(target.role, "account.close")
-    if not leaving and not ctx.can(needed):
-        raise deny(deps, ctx, needed, "You do not have permission to remove this member.", user_id=target.user_id)
+    needed = REMOVE_PERMISSION.get(target.role)
+    if not leaving and not (needed and ctx.can(needed)):
+        raise deny(deps, ctx, needed or "members.remove",
+                   "Only an owner can take themselves off an account." if target.role == "owner"
+                   else "You do not have permission to remove this member.", user_id=target.user_id)
     if not leaving:
         require_open(ctx.account)  # anyone but the last owner may still leave a closed account
     remaining = None

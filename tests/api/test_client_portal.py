@@ -278,3 +278,23 @@ def test_a_complaint_marks_the_invitation_and_an_unknown_address_is_dropped(api,
     assert api.post("/_dev/mail-events", {"type": "complaint", "email": email}).json["result"]["marked"] == 1
     unknown = api.post("/_dev/mail-events", {"type": "bounce", "email": unique_email("nobody")})
     assert unknown.status_code == 200 and unknown.json["result"] == {"marked": 0, "unknown": 1}
+
+
+def test_one_co_owner_cannot_remove_another_but_each_may_leave(api, firm):
+    a, b = unique_email("coa"), unique_email("cob")
+    client = new_client(api, firm, [{"email": a}, {"email": b}])
+    api.post(f"/partners/{firm['id']}/clients/{client['client_id']}/invitations", {}, token=firm["admin"])
+    first, second = activate(api, a), activate(api, b, first="Bea")
+    account = f"/accounts/{client['client_id']}"
+    second_id = user_id_of(api, second)
+
+    refused = api.delete(f"{account}/members/{second_id}", token=first)
+
+    assert_error(refused, 403, "forbidden")
+    assert api.get(account, token=second).status_code == 200  # still an owner
+    assert {m["user_id"] for m in api.get(f"{account}/members", token=first).json["items"]
+            if m["role"] == "owner"} == {second_id, user_id_of(api, first)}
+    denied = next(e for e in api.get(f"{account}/audit", token=first).json["items"] if e["action"] == "access.denied")
+    assert denied["details"]["permission"] == "members.remove"
+    assert api.delete(f"{account}/members/me", token=second).status_code == 204  # leaving stays open to each
+    assert_error(api.delete(f"{account}/members/me", token=first), 409, "last_owner")

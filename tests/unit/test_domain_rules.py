@@ -167,9 +167,14 @@ def test_only_the_owner_manages_authorized_users_ownership_and_the_subscription(
 
 def test_invite_and_remove_rules_name_actions_of_the_matrix():
     for table in (permissions.INVITE_PERMISSION, permissions.REMOVE_PERMISSION):
-        assert set(table.values()) <= set(ACCOUNT_ACTIONS)
+        assert {v for v in table.values() if v is not None} <= set(ACCOUNT_ACTIONS)
     assert permissions.INVITE_PERMISSION["authorized_user"] == "authorized_users.add"
     assert permissions.REMOVE_PERMISSION["authorized_user"] == "authorized_users.remove"
+
+
+def test_the_matrix_has_no_row_for_removing_an_owner_so_nobody_may():
+    assert permissions.REMOVE_PERMISSION["owner"] is None
+    assert not any("owners.remove" in grants for grants in ACCOUNT_GRANTS.values())
 
 
 # Emails ------------------------------------------------------------------------------------------------
