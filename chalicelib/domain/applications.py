@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from .errors import InvalidState, ValidationFailed
+from .errors import Forbidden, InvalidState, ValidationFailed
 
 STATUSES = ("draft", "in_review", "approved", "rejected")
 REVIEW_STATUSES = ("in_review", "approved", "rejected")
@@ -75,6 +75,15 @@ def check_details(details: dict, today: date) -> dict:
 def require_editable(status: str | None) -> None:
     if status not in (None, "draft"):
         raise InvalidState("This application was submitted already and can no longer be changed.")
+
+
+def require_independent_reviewer(application: Application | None, user_id: str, email: str) -> None:
+    """Four eyes: a reviewer decides no application they are a party to, as the applicant or as an owner of the
+    account (the owners are the ones told of it). Another reviewer must."""
+    if application is None:
+        return
+    if application.user_id == user_id or email.casefold() in {e.casefold() for e in application.notify}:
+        raise Forbidden("Another reviewer must decide an application you are a party to.")
 
 
 def require_in_review(application: Application | None) -> Application:

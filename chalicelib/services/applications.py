@@ -98,7 +98,9 @@ def reject(deps: Deps, ctx: UserAccess, account_id: str, user_id: str, reason: s
 
 
 def _decide(deps: Deps, ctx: UserAccess, account_id: str, user_id: str, status: str, reason: str | None):
-    app = rules.require_in_review(deps.store.applications.get(account_id, user_id))
+    found = deps.store.applications.get(account_id, user_id)
+    rules.require_independent_reviewer(found, ctx.user.user_id, ctx.user.email)
+    app = rules.require_in_review(found)
     now = deps.clock.now()
     applicant = Membership(account_id, user_id, AU, "in_review", now, email=app.email)
     tx = deps.store.transaction()

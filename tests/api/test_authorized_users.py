@@ -332,3 +332,36 @@ def test_the_applications_personal_details_never_reach_the_log(api, business, re
     assert "could not send the application mail" in out  # the failures were logged...
     for value in ("Zephyrine", "Quillfeather", "1971-07-13", "+447700900999", "Treasurer", "2999-01-01"):
         assert value not in out  # ...without any of the details
+
+
+# four eyes ----------------------------------------------------------------------------------------
+
+def test_a_reviewer_cannot_decide_their_own_application(api, business, reviewer):
+    assert api.post(f"/accounts/{business['account']}/invitations", {"email": REVIEWER, "role": "authorized_user"},
+                    token=business["token"]).status_code == 201
+    link = token_from(api.last_link(REVIEWER, "/i/"))
+    assert api.post(f"/invitations/{link}/accept", token=reviewer).status_code == 200
+    me = {"token": reviewer, "user_id": user_id_of(api, reviewer), "email": REVIEWER}
+    apply(api, business, me)
+    path = f"/reviews/applications/{business['account']}/{me['user_id']}"
+
+    for decision, body in (("approve", None), ("reject", {"reason": "No."})):
+        assert_error(api.post(f"{path}/{decision}", body, token=reviewer), 403, "forbidden")
+
+    assert not allowed(api, business, reviewer, "money.withdraw")
+    assert member_of(api, business, me["user_id"])["status"] == "in_review"
+    assert "application.approved" not in [e["action"] for e in api.get(
+        f"/accounts/{business['account']}/audit", token=business["token"]).json["items"]]
+    assert api.delete(f"/accounts/{business['account']}/members/me", token=reviewer).status_code == 204
+
+
+def test_a_reviewer_cannot_decide_an_application_to_an_account_they_own(api, reviewer):
+    account = api.post("/accounts", {"name": "Reviewer's shop", "type": "business"}, token=reviewer).json["account_id"]
+    shop = {"token": reviewer, "account": account, "email": REVIEWER}
+    au = authorized_user(api, shop)
+    apply(api, shop, au)
+
+    r = api.post(f"/reviews/applications/{account}/{au['user_id']}/approve", token=reviewer)
+
+    assert_error(r, 403, "forbidden")
+    assert not allowed(api, shop, au["token"], "money.withdraw")
