@@ -106,8 +106,8 @@ class AddressSuppressed(DomainError):
     """Mail to this address bounced for good or was reported as spam: a person must confirm it first."""
 
     code = "address_suppressed"
-    default_message = ("Mail to this address bounced or was reported as spam. Check the address, then invite "
-                       "again with confirm_address set to true.")
+    default_message = ("Latchkey cannot send mail to this address now. Check it; if your own invitation to it did "
+                       "not arrive, send again with confirm_address set to true.")
 
 
 class LastOwner(DomainError):

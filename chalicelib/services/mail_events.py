@@ -41,9 +41,10 @@ def handle(deps: Deps, notification: dict) -> dict:
         if not is_valid_email(email):
             unknown += 1
             continue
-        if suppress:
-            deps.store.suppressions.add(email, kind, deps.clock.now())
         invitations = deps.store.invitations.pending_for_email(email)
+        if suppress:
+            deps.store.suppressions.add(email, kind, deps.clock.now(),
+                                        {f"{inv.target_type}:{inv.target_id}" for inv in invitations})
         if not invitations:
             log.info("an SES event for an address with no pending invitation was dropped", extra={"kind": kind})
             unknown += 1

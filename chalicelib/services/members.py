@@ -35,8 +35,9 @@ def remove(deps: Deps, ctx: AccountAccess, user_id: str) -> None:
         raise NotFound()
     needed = REMOVE_PERMISSION.get(target.role)
     if not leaving and not (needed and ctx.can(needed)):
+        may_remove_others = all(ctx.can(p) for p in REMOVE_PERMISSION.values() if p)  # (ids stay unprobeable)
         raise deny(deps, ctx, needed or "members.remove",
-                   "Only an owner can take themselves off an account." if target.role == "owner"
+                   "An owner leaves an account by themselves; nobody can remove them." if may_remove_others
                    else "You do not have permission to remove this member.", user_id=target.user_id)
     if not leaving:
         require_open(ctx.account)  # anyone but the last owner may still leave a closed account

@@ -280,6 +280,32 @@ def test_a_complaint_marks_the_invitation_and_an_unknown_address_is_dropped(api,
     assert unknown.status_code == 200 and unknown.json["result"] == {"marked": 0, "unknown": 1}
 
 
+def test_a_stranger_cannot_confirm_an_address_that_complained_about_someone_elses_mail(api, firm):
+    email = unique_email("complainer")
+    client = new_client(api, firm, [{"email": email}])
+    api.post(f"/partners/{firm['id']}/clients/{client['client_id']}/invitations", {}, token=firm["admin"])
+    assert api.post("/_dev/mail-events", {"type": "complaint", "email": email}).json["result"]["marked"] == 1
+    mails = len(api.mails_to(email))
+    stranger, account = api.user_with_account(unique_email("stranger"), name="Unrelated")
+    invite = {"email": email, "role": "collaborator"}
+
+    refused = assert_error(api.post(f"/accounts/{account}/invitations", invite, token=stranger), 409,
+                           "address_suppressed")
+    overridden = api.post(f"/accounts/{account}/invitations", {**invite, "confirm_address": True}, token=stranger)
+
+    assert_error(overridden, 409, "address_suppressed")
+    assert "spam" not in refused["message"] and "bounce" not in refused["message"]  # whose mail it was stays theirs
+    assert len(api.mails_to(email)) == mails
+    assert api.get(f"/accounts/{account}/invitations", token=stranger).json["items"] == []
+    # the firm whose mail it was may confirm the address, once a person has checked it
+    api.post("/_dev/clock", {"advance_seconds": 61})
+    row = api.get(f"/partners/{firm['id']}/clients/{client['client_id']}", token=firm["admin"]).json
+    resend = (f"/partners/{firm['id']}/clients/{client['client_id']}/invitations/"
+              f"{row['owners'][0]['invitation_id']}/resend")
+    assert api.post(resend, {"confirm_address": True}, token=firm["admin"]).status_code == 200
+    assert len(api.mails_to(email)) == mails + 1
+
+
 def test_one_co_owner_cannot_remove_another_but_each_may_leave(api, firm):
     a, b = unique_email("coa"), unique_email("cob")
     client = new_client(api, firm, [{"email": a}, {"email": b}])

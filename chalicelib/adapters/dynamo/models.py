@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (BooleanAttribute, DiscriminatorAttribute, JSONAttribute, ListAttribute,
-                                 MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute)
+                                 MapAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute,
+                                 UTCDateTimeAttribute)
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -278,6 +279,8 @@ class JobResultItem(Item, discriminator="job_result"):
 class SuppressedItem(Item, discriminator="suppressed"):
     reason = UnicodeAttribute()  # "bounce" (permanent) or "complaint"
     at = UTCDateTimeAttribute()
+    # Whose mail it refused ("account:<id>", "partner:<id>"): only they may confirm the address again.
+    senders = UnicodeSetAttribute(null=True)
 
 
 class AuditItem(Item, discriminator="audit"):

@@ -123,7 +123,7 @@ def create_unsent(deps: Deps, ctx: Context, body: dict, limits: list[ratelimit.L
         deps.store.audit.add(tx, event)
         for limit in _limits(deps, ctx, email) if limits is None else [*limits, _recipient_limit(deps, email)]:
             ratelimit.charge(deps, tx, limit)
-        _deliverable(deps, tx, email, body)
+        _deliverable(deps, tx, email, body, f"{kind}:{target_id}")
         clients.track(deps, tx, inv, "invited")
         if extra is not None:
             extra(tx, inv)
@@ -132,10 +132,11 @@ def create_unsent(deps: Deps, ctx: Context, body: dict, limits: list[ratelimit.L
     return inv, raw
 
 
-def _deliverable(deps: Deps, tx, email: str, body: dict) -> None:
-    """An address that bounced for good or complained gets mail again only when a person confirms it."""
+def _deliverable(deps: Deps, tx, email: str, body: dict, sender: str) -> None:
+    """An address that bounced for good or complained gets mail again only when a person confirms it, and only
+    from the account or firm whose mail it refused."""
     if body.get("confirm_address"):
-        deps.store.suppressions.lift(tx, email)
+        deps.store.suppressions.lift(tx, email, sender)
     else:
         deps.store.suppressions.require_deliverable(tx, email)
 
@@ -209,7 +210,8 @@ def resend(deps: Deps, ctx: Context, invitation_id: str, confirm_address: bool =
         deps.store.audit.add(tx, event)
         for limit in _limits(deps, ctx, inv.email):
             ratelimit.charge(deps, tx, limit)
-        _deliverable(deps, tx, inv.email, {"confirm_address": confirm_address})
+        _deliverable(deps, tx, inv.email, {"confirm_address": confirm_address},
+                     f"{inv.target_type}:{inv.target_id}")
         clients.track(deps, tx, inv, "invited")
 
     try:
