@@ -1,6 +1,7 @@
 """Sign-up to sign-out through the API, as a client would use it."""
 from __future__ import annotations
 
+from tests.api.support import unique_email
 from tests.conftest import BASE_URL, token_from
 
 
@@ -176,3 +177,16 @@ def test_an_invitation_link_wins_over_a_strangers_unconfirmed_signup(api):
     # AND the stranger's verification link confirms nothing
     assert api.post("/auth/verify-email", {"token": strangers_link}).status_code == 404
     assert api.post("/auth/login", {"email": "victim@example.com", "password": "the stranger's password"}).status_code == 401
+
+
+def test_an_internationalised_domain_is_one_user_however_it_is_spelt(api):
+    tag = unique_email("idn").split("@")[0]
+    token = api.signup_verified(f"{tag}@Bücher.example")
+    login = api.post("/auth/login", {"email": f"{tag}@xn--bcher-kva.example", "password": "correct horse battery"})
+    assert login.status_code == 200, login.json
+    me = api.get("/me", token=login.json["access_token"]).json["user"]
+    assert me["user_id"] == api.get("/me", token=token).json["user"]["user_id"]
+    assert me["email"] == f"{tag}@xn--bcher-kva.example"
+    quoted = api.post("/auth/signup", {"email": f'"{tag}"@xn--bcher-kva.example', "password": "correct horse battery",
+                                       "first_name": "Q", "last_name": "Q"})
+    assert quoted.status_code == 400 and quoted.json["error"]["code"] == "validation_error"
