@@ -84,6 +84,29 @@ def test_a_415_answer_has_the_error_envelope(api):
     assert_error(r, 415, "unsupported_media_type")
 
 
+def test_a_wrong_media_type_is_a_check_of_the_body_made_after_who_is_asking(api):
+    """401 before 415, and a stranger's 404 before it: the media type is part of the body."""
+    token, account = api.user_with_account(unique_email("owner"))
+    stranger = api.signup_verified(unique_email("stranger"))
+    text = {"Content-Type": "text/plain"}
+    path = f"/accounts/{account}"
+    assert_error(api.call("PATCH", path, raw='{"name": "x"}', headers=text), 401, "unauthenticated")
+    assert_error(api.call("PATCH", path, raw='{"name": "x"}', headers=text, token=stranger), 404, "not_found")
+    assert_error(api.call("PATCH", "/accounts/acc_01J00000000000000000000000", raw='{"name": "x"}', headers=text,
+                          token=token), 404, "not_found")
+    assert_error(api.call("PATCH", path, raw='{"name": "x"}', headers=text, token=token), 415,
+                 "unsupported_media_type")
+
+
+def test_chalice_deploy_would_accept_every_routes_media_types():
+    """`chalice deploy` refuses a route that mixes binary and text media types; `chalice package` does not check."""
+    from chalice.deploy.validate import validate_route_content_types
+
+    import app as app_module
+
+    validate_route_content_types(app_module.app.routes, app_module.app.api.binary_types)
+
+
 @pytest.mark.parametrize("media_type", ["image/png", "application/vnd.ms-excel", "application/json-patch+json",
                                         "x/y; boundary=zzz"])
 def test_a_media_type_no_route_lists_is_refused_by_the_function_in_the_envelope(api, media_type):
