@@ -70,6 +70,21 @@ def clean_text(value, path: list | None = None, problems: dict | None = None):
     return value
 
 
+class _Ambiguous(Exception):
+    """JSON that parsers read differently: a name given twice, NaN or Infinity (RFC 8259 has neither)."""
+
+
+def _no_repeated_names(pairs: list) -> dict:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise _Ambiguous("The request body gives a name twice in one object.")
+    return dict(pairs)
+
+
+def _no_constant(name: str):
+    raise _Ambiguous(f"The request body holds {name}, which JSON does not have.")
+
+
 def parse_json(raw: bytes | None) -> dict:
     """The body as a JSON object; anything else is `invalid_json`."""
     if raw is None or raw.strip() == b"":
@@ -77,7 +92,9 @@ def parse_json(raw: bytes | None) -> dict:
     if len(raw) > MAX_BODY_BYTES:
         raise ValidationFailed("The request body is too large.", details={"body": "is larger than 64 KiB"})
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, object_pairs_hook=_no_repeated_names, parse_constant=_no_constant)
+    except _Ambiguous as exc:
+        raise InvalidJson(str(exc)) from exc
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidJson() from exc
     if not isinstance(body, dict):

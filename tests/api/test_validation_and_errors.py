@@ -52,6 +52,18 @@ def test_a_body_that_is_not_json_is_400_on_an_authenticated_route_too(api, owner
     assert_error(api.patch(f"/accounts/{account_id}", raw="{name: x}", token=token), 400, "invalid_json")
 
 
+@pytest.mark.parametrize("raw, said", [('{"name": "Home", "type": "personal", "type": "business"}', "twice"),
+                                      ('{"name": "Home", "address": {"city": "A", "city": "B"}}', "twice"),
+                                      ('{"name": "Home", "limit": NaN}', "NaN"),
+                                      ('{"name": "Home", "limit": -Infinity}', "-Infinity")])
+def test_json_that_parsers_read_differently_is_refused_and_nothing_is_made(api, owner, raw, said):
+    token, _ = owner
+    before = len(api.get("/me", token=token).json["accounts"])
+    error = assert_error(api.post("/accounts", raw=raw, token=token), 400, "invalid_json")
+    assert said in error["message"]
+    assert len(api.get("/me", token=token).json["accounts"]) == before
+
+
 @pytest.mark.parametrize("raw", ["[]", '[{"email": "a@x.com"}]', '"text"', "42", "null", "true"])
 def test_a_json_body_that_is_not_an_object_is_400(api, raw):
     assert_error(api.post("/auth/signup", raw=raw), 400, "invalid_json")
