@@ -10,7 +10,7 @@ MOTO_PORT ?= 5055
 STAGE ?= dev
 export PORT MOTO_PORT
 
-.PHONY: run test bench browser openapi package lint-infra clean
+.PHONY: run test bench soak browser openapi package lint-infra clean
 
 # The virtual environment, rebuilt whenever a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -41,6 +41,10 @@ test: $(VENV)/.installed browser lint-infra
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench.py
 	$(BIN)/python scripts/package_size.py
+
+# The local stack over thousands of requests: the memory of its two processes as they go (a few minutes).
+soak: $(VENV)/.installed
+	$(BIN)/python bench/soak.py
 
 openapi: $(VENV)/.installed
 	$(BIN)/python -c "import json, app; from chalicelib.api.openapi import document; \

@@ -1,10 +1,11 @@
 """The local stack over a long session: thousands of requests against `make run`'s stack, and the memory of
 its two processes (moto's server and the API) as they go. Prints figures; asserts nothing.
 
-    python bench/soak.py [--requests 4000]
+    python bench/soak.py [--writes 1000] [--reads 2000]
 
-Each round is what a person does most: invite someone, read /me and the account's invitations, revoke the
-invitation. Flat means the last samples are within a few MB of the ones after warm-up.
+Writing rounds invite someone, read /me and the account's invitations and revoke the invitation: moto keeps
+the table in memory, so the moto server grows with the items written (a few KB each). Reading rounds read /me,
+the account, its invitations and its audit: there, flat means flat.
 """
 from __future__ import annotations
 
@@ -79,38 +80,49 @@ def _owner(http: requests.Session, base: str) -> tuple[dict, str]:
     return headers, account["account_id"]
 
 
+def _round(http: requests.Session, base: str, headers: dict, account: str, n: int, writes: bool) -> list:
+    if not writes:
+        return [http.get(f"{base}/me", headers=headers),
+                http.get(f"{base}/accounts/{account}/invitations", headers=headers),
+                http.get(f"{base}/accounts/{account}/audit", headers=headers),
+                http.get(f"{base}/accounts/{account}", headers=headers)]
+    r = http.post(f"{base}/accounts/{account}/invitations", headers=headers,
+                  json={"email": f"guest{n}-{uuid.uuid4().hex[:6]}@example.com", "role": "collaborator"})
+    answers = [r, http.get(f"{base}/me", headers=headers),
+               http.get(f"{base}/accounts/{account}/invitations", headers=headers)]
+    if r.status_code == 201:
+        answers.append(http.delete(f"{base}/accounts/{account}/invitations/{r.json()['invitation_id']}",
+                                   headers=headers))
+    return answers
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--writes", type=int, default=1000, help="requests in rounds that invite and revoke")
+    parser.add_argument("--reads", type=int, default=2000, help="requests in rounds that only read")
     args = parser.parse_args()
     proc, base = _start()
     try:
         http = requests.Session()
         headers, account = _owner(http, base)
         api_pid = (_children(proc.pid) or [proc.pid])[0]
-        rounds, samples, sent, statuses = args.requests // 4, [], 0, {}
-        started = time.monotonic()
-        for n in range(rounds):
-            r = http.post(f"{base}/accounts/{account}/invitations", headers=headers,
-                          json={"email": f"guest{n}-{uuid.uuid4().hex[:6]}@example.com", "role": "collaborator"})
-            invitation = r.json().get("invitation_id") if r.status_code == 201 else None
-            answers = [r, http.get(f"{base}/me", headers=headers),
-                       http.get(f"{base}/accounts/{account}/invitations", headers=headers)]
-            if invitation:
-                answers.append(http.delete(f"{base}/accounts/{account}/invitations/{invitation}", headers=headers))
-            for a in answers:
-                statuses[a.status_code] = statuses.get(a.status_code, 0) + 1
-            sent += len(answers)
-            if n % max(1, rounds // 8) == 0 or n == rounds - 1:
-                samples.append((sent, _rss_mb(proc.pid), _rss_mb(api_pid), time.monotonic() - started))
-        print(f"Local stack soak: {sent} requests in {time.monotonic() - started:.0f} s; statuses {statuses}")
-        print(f"  {'requests':>9} {'moto MB':>8} {'API MB':>7} {'seconds':>8}")
-        for count, moto_mb, api_mb, seconds in samples:
-            print(f"  {count:>9} {moto_mb:>8.1f} {api_mb:>7.1f} {seconds:>8.1f}")
-        if len(samples) > 2:
-            warm, last = samples[1], samples[-1]
-            print(f"  growth after warm-up: moto {last[1] - warm[1]:+.1f} MB, API {last[2] - warm[2]:+.1f} MB "
-                  f"over {last[0] - warm[0]} requests")
+        print("Local stack soak (the moto server and the API, as `make run` starts them):")
+        print(f"  {'phase':<7} {'requests':>9} {'moto MB':>8} {'API MB':>7} {'ms/request':>11}")
+        for phase, total in (("writes", args.writes), ("reads", args.reads)):
+            rounds, sent, statuses = max(1, total // 4), 0, {}
+            samples, started = [], time.monotonic()
+            for n in range(rounds):
+                for a in _round(http, base, headers, account, n, phase == "writes"):
+                    statuses[a.status_code] = statuses.get(a.status_code, 0) + 1
+                    sent += 1
+                if n % max(1, rounds // 4) == 0 or n == rounds - 1:
+                    samples.append((sent, _rss_mb(proc.pid), _rss_mb(api_pid)))
+                    elapsed = (time.monotonic() - started) * 1000 / sent
+                    print(f"  {phase:<7} {sent:>9} {samples[-1][1]:>8.1f} {samples[-1][2]:>7.1f} {elapsed:>11.1f}")
+            first, last = samples[0], samples[-1]
+            print(f"  {phase}: statuses {statuses}; growth moto {last[1] - first[1]:+.1f} MB, "
+                  f"API {last[2] - first[2]:+.1f} MB over {last[0] - first[0]} requests")
+        print("  (writes add items to the table that moto keeps in memory; reads should add nothing)")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
