@@ -73,6 +73,8 @@ def _error_statuses(spec) -> set[int]:
         codes |= {403, 404, 410, 429}
     if spec.path.startswith("/auth/"):
         codes |= {401, 403, 404, 429}
+    if spec.path.startswith("/i/{token}/signin"):
+        codes.add(401)  # a wrong password, or a sign-in that waited too long for its code: the landing page again
     if spec.path.startswith("/me/mfa"):
         codes.add(403)  # mfa_required: a partner role keeps the authenticator app on
     if spec.method == "POST" and spec.status in (201, 202) and spec.produces == "application/json":

@@ -331,3 +331,119 @@ def test_someone_who_leaves_the_firm_may_turn_the_app_off(api):
     assert api.delete("/me/mfa/totp", token=staff).status_code == 204
     user = api.get("/me", token=staff).json["user"]
     assert (user["mfa_enabled"], user["mfa_required"]) == (False, False)
+
+
+# Cognito's refusals through the routes (botocore stubbed where moto would not refuse) ---------------------------
+
+@pytest.fixture
+def cognito_answers(api, monkeypatch):
+    """Call it to queue Cognito's next answers from then on: the API's user pool client becomes a stubbed one."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib import container
+
+    client = boto3.client("cognito-idp", region_name="us-east-1")
+    stubber = Stubber(client)
+
+    def swap() -> Stubber:
+        monkeypatch.setattr(container.deps().identity, "_client_factory", lambda: client)
+        stubber.activate()
+        return stubber
+
+    yield swap
+    stubber.deactivate()
+    stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("cognito_error, status, code", [
+    ("CodeMismatchException", 400, "invalid_mfa_code"),
+    ("ExpiredCodeException", 400, "invalid_mfa_code"),
+    ("NotAuthorizedException", 401, "mfa_session_expired"),
+])
+def test_cognitos_refusal_of_a_sign_in_code_is_the_contracts_error(api, cognito_answers, cognito_error, status, code):
+    email, _, _ = enrolled(api)
+    session = api.post("/auth/login", {"email": email, "password": PASSWORD}).json["session"]
+    cognito_answers().add_client_error("admin_respond_to_auth_challenge", service_error_code=cognito_error)
+
+    refused = api.post("/auth/login/totp", {"session": session, "code": "123456"})
+
+    assert_error(refused, status, code)
+    assert "access_token" not in refused.json
+
+
+@pytest.mark.parametrize("cognito_error, status, code", [
+    ("CodeMismatchException", 400, "invalid_mfa_code"),
+    ("EnableSoftwareTokenMFAException", 400, "invalid_mfa_code"),
+    ("ExpiredCodeException", 400, "invalid_mfa_code"),
+    ("NotAuthorizedException", 401, "unauthenticated"),
+])
+def test_cognitos_refusal_of_an_enrolment_code_is_the_contracts_error(api, cognito_answers, cognito_error, status,
+                                                                       code):
+    token = api.signup_verified(unique_email("mfa"))
+    stubbed = cognito_answers()
+    stubbed.add_response("associate_software_token", {"SecretCode": "JBSWY3DPEHPK3PXP"})
+    assert api.post("/me/mfa/totp", token=token).status_code == 200
+    stubbed.add_client_error("verify_software_token", service_error_code=cognito_error)
+
+    assert_error(api.post("/me/mfa/totp/verify", {"code": "123456"}, token=token), status, code)
+    assert api.get("/me", token=token).json["user"]["mfa_enabled"] is False
+
+
+# the landing page's forms, without JavaScript ------------------------------------------------------------------
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def invited_app_user(api) -> tuple[str, str, str, str, str]:
+    """An account owner, and a user with an app invited to the account: (owner, account, email, secret, link)."""
+    owner, account = api.user_with_account(unique_email("owner"))
+    email, _, secret = enrolled(api, "invitee")
+    assert api.post(f"/accounts/{account}/invitations", {"email": email, "role": "collaborator"},
+                    token=owner).status_code == 201
+    return owner, account, email, secret, token_from(api.last_link(email, "/i/"))
+
+
+def code_page_session(response) -> str:
+    import re
+
+    html = response.body.decode()
+    assert 'id="totp-form"' in html and 'name="code"' in html, html[:500]
+    return re.search(r'name="session" value="([^"]+)"', html).group(1)
+
+
+def members_of(api, account: str, owner: str) -> list[str]:
+    return [m["email"] for m in api.get(f"/accounts/{account}/members", token=owner).json["items"]]
+
+
+def test_the_landing_pages_sign_in_asks_an_app_user_for_the_code_and_then_accepts(api):
+    from urllib.parse import urlencode
+
+    owner, account, email, secret, link = invited_app_user(api)
+
+    asked = api.post(f"/i/{link}/signin", raw="password=correct+horse+battery", headers=FORM)
+
+    assert asked.status_code == 200 and f'action="/i/{link}/signin/totp"' in asked.body.decode()
+    session = code_page_session(asked)
+    assert email not in members_of(api, account, owner)
+    wrong = api.post(f"/i/{link}/signin/totp", raw=urlencode({"session": session, "code": wrong_code(secret)}),
+                     headers=FORM)
+    assert wrong.status_code == 400 and "not correct" in wrong.body.decode()
+    assert code_page_session(wrong) == session  # the same sign-in, asked again
+    done = api.post(f"/i/{link}/signin/totp", raw=urlencode({"session": session, "code": fresh_code(secret)}),
+                    headers=FORM)
+    assert done.status_code == 200 and "You now have access" in done.body.decode()
+    assert email in members_of(api, account, owner)
+
+
+def test_the_landing_pages_code_step_sends_an_expired_or_unknown_sign_in_back_to_the_password(api):
+    from urllib.parse import urlencode
+
+    owner, account, email, secret, link = invited_app_user(api)
+
+    for session in ("x" * 40, "short"):
+        again = api.post(f"/i/{link}/signin/totp", raw=urlencode({"session": session, "code": fresh_code(secret)}),
+                         headers=FORM)
+        assert again.status_code == 401 and 'id="signin-form"' in again.body.decode()
+        assert "Sign in again" in again.body.decode()
+    assert email not in members_of(api, account, owner)
