@@ -149,8 +149,8 @@ def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignI
         return mfa.hold(deps, user, result, receipt)
     tx = deps.store.transaction()
     ratelimit.refund(deps, receipt, tx)
-    asked = mfa.seen_at_sign_in(deps, tx, user, asked=False)  # the app turned off in the user pool itself?
-    deps.store.users.record_login(owner_id, deps.clock.now(), tx, asked)
+    app_on = mfa.seen_at_sign_in(deps, tx, user, asked=False)  # turned off in the user pool itself?
+    deps.store.users.record_login(owner_id, deps.clock.now(), tx, app_on)
     tx.commit()
     return result
 
@@ -165,8 +165,8 @@ def login_totp(deps: Deps, session: str, code: str, source_ip: str | None) -> Si
     tokens = deps.identity.answer_totp(user.user_id, session, code)
     tx = deps.store.transaction()
     ratelimit.refund(deps, receipt, tx)
-    asked = mfa.seen_at_sign_in(deps, tx, user, asked=True)  # the app added in the user pool itself?
-    deps.store.users.record_login(user.user_id, deps.clock.now(), tx, asked)
+    app_on = mfa.seen_at_sign_in(deps, tx, user, asked=True)  # added in the user pool itself?
+    deps.store.users.record_login(user.user_id, deps.clock.now(), tx, app_on)
     mfa.complete(deps, tx, pending)
     tx.commit()
     return tokens
