@@ -14,7 +14,7 @@ from ..services.ports import SignInChallenge, SignInTokens
 TOTP_CHALLENGE = "SOFTWARE_TOKEN_MFA"
 _WRONG_CODE = ("CodeMismatchException", "EnableSoftwareTokenMFAException")
 _USED_CODE = "This code was used already or is too old. Enter the next code your authenticator app shows."
-_NOT_STARTED = "Start adding the authenticator app again (POST /me/mfa/totp), then enter its code."
+_NOT_STARTED = "Start adding the authenticator app again: ask for a new secret, then enter the app's code."
 # The sign-in step is gone: refused, timed out, or (moto) unknown. Cognito says NotAuthorized for an expired or
 # used session and after too many wrong codes.
 _DEAD_SESSION = ("NotAuthorizedException", "ResourceNotFoundException", "UserNotFoundException",
