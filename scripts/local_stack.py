@@ -76,6 +76,8 @@ def main() -> int:
     fake_aws = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
                 "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}
     os.environ.update(fake_aws)
+    # moto's user pool checks authenticator codes (TOTP) as Cognito does; without this it takes any code.
+    os.environ["MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"] = "true"
     os.environ.pop("AWS_PROFILE", None)
     os.environ.pop("AWS_SESSION_TOKEN", None)
 

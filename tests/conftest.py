@@ -13,7 +13,9 @@ for _var in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
     os.environ.pop(_var, None)
 os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                    "AWS_SECURITY_TOKEN": "testing", "AWS_SESSION_TOKEN": "testing",
-                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"})
+                   "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+                   # moto's user pool checks authenticator codes (against its one fixed secret) as `make run`'s does
+                   "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": "true"})
 
 import moto  # noqa: E402  (imported before any client is created, so it can intercept them)
 
@@ -161,6 +163,28 @@ class Api:
         response = self.post("/auth/login", {"email": email, "password": password})
         assert response.status_code == 200, response.json
         return response.json["access_token"]
+
+    def enrol_totp(self, token: str) -> str:
+        """Add an authenticator app for the signed-in user, as a person would; returns its secret."""
+        from tests.totp import fresh_code
+
+        started = self.post("/me/mfa/totp", token=token)
+        assert started.status_code == 200, started.json
+        secret = started.json["secret"]
+        confirmed = self.post("/me/mfa/totp/verify", {"code": fresh_code(secret)}, token=token)
+        assert confirmed.status_code == 200, confirmed.json
+        assert confirmed.json["totp_enabled"] is True
+        return secret
+
+    def login_with_totp(self, email: str, secret: str, password: str = "correct horse battery") -> dict:
+        """Both steps of a sign-in with an authenticator app; returns the tokens."""
+        from tests.totp import fresh_code
+
+        pending = self.post("/auth/login", {"email": email, "password": password})
+        assert pending.status_code == 202, pending.json
+        done = self.post("/auth/login/totp", {"session": pending.json["session"], "code": fresh_code(secret)})
+        assert done.status_code == 200, done.json
+        return done.json
 
     def user_with_account(self, email: str, type_: str = "personal", name: str = "Household"):
         token = self.signup_verified(email)

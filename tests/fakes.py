@@ -3,14 +3,16 @@ moto in process: the table's conditional writes are the rules, so services are t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from chalicelib.adapters.clock import FixedClock
-from chalicelib.domain.errors import InvalidCredentials, NotFound, Unauthenticated, UserExists, ValidationFailed
+from chalicelib.domain.errors import (InvalidCredentials, InvalidMfaCode, InvalidState, MfaSessionExpired, NotFound,
+                                      Unauthenticated, UserExists, ValidationFailed)
 from chalicelib.services.deps import Deps, Settings
-from chalicelib.services.ports import MailMessage, SignInTokens
+from chalicelib.services.ports import MailMessage, SignInChallenge, SignInTokens
 
 # Aligned to a 15-minute and a one-hour boundary, so rate windows start exactly at the start.
 START = datetime(2030, 1, 7, 9, 0, 0, tzinfo=timezone.utc)
@@ -23,15 +25,20 @@ class PoolUser:
     email: str
     password: str
     email_verified: bool
+    totp_secret: str | None = None  # handed out by start_totp
+    totp_confirmed: bool = False  # its first code was right
+    totp_on: bool = False  # every sign-in asks for a code
 
 
 class FakeIdentity:
-    """A user pool in a dict: passwords, the verified flag, and opaque revocable tokens."""
+    """A user pool in a dict: passwords, the verified flag, opaque revocable tokens, and authenticator apps whose
+    one right code per user is `code_for(user_id)` (any other code is refused, unlike moto's pool)."""
 
     def __init__(self) -> None:
         self.users: dict[str, PoolUser] = {}
         self.refresh_tokens: dict[str, str] = {}  # token -> user id, while it works
         self.access_tokens: dict[str, str] = {}
+        self.sessions: dict[str, str] = {}  # sign-in waiting for a code -> user id, until answered
         self.fail_next_create: Exception | None = None
         self._serial = itertools.count(1)
 
@@ -52,13 +59,43 @@ class FakeIdentity:
     def set_email_verified(self, user_id: str) -> None:
         self._user(user_id).email_verified = True
 
-    def sign_in(self, user_id: str, password: str) -> SignInTokens:
+    def sign_in(self, user_id: str, password: str) -> SignInTokens | SignInChallenge:
         user = self.users.get(user_id)
         if user is None or user.password != password:
             raise InvalidCredentials()
-        refresh = f"refresh-{user_id}-{next(self._serial)}"
-        self.refresh_tokens[refresh] = user_id
-        return SignInTokens(self._access(user_id), refresh, 3600)
+        if user.totp_on:
+            session = f"session-{user_id}-{next(self._serial)}-waiting-for-a-code"
+            self.sessions[session] = user_id
+            return SignInChallenge(session)
+        return self._tokens(user_id)
+
+    def answer_totp(self, user_id: str, session: str, code: str) -> SignInTokens:
+        if self.sessions.get(session) != user_id:  # unknown, used, or another user's
+            raise MfaSessionExpired()
+        if code != self.code_for(user_id):
+            raise InvalidMfaCode()
+        del self.sessions[session]
+        return self._tokens(user_id)
+
+    def start_totp(self, access_token: str) -> str:
+        user = self._user(self._signed_in(access_token))
+        user.totp_secret, user.totp_confirmed = f"FAKESECRET{next(self._serial):06d}", False
+        return user.totp_secret
+
+    def confirm_totp(self, access_token: str, code: str) -> None:
+        user_id = self._signed_in(access_token)
+        user = self._user(user_id)
+        if user.totp_secret is None:
+            raise InvalidState("Start adding the authenticator app first.")
+        if code != self.code_for(user_id):
+            raise InvalidMfaCode()
+        user.totp_confirmed = True
+
+    def set_totp(self, user_id: str, enabled: bool) -> None:
+        user = self._user(user_id)
+        if enabled and not user.totp_confirmed:
+            raise InvalidState("Start adding the authenticator app first.")
+        user.totp_on = enabled
 
     def refresh(self, refresh_token: str) -> SignInTokens:
         user_id = self.refresh_tokens.get(refresh_token)
@@ -80,6 +117,21 @@ class FakeIdentity:
         self.users.pop(user_id, None)
 
     # helpers for tests -------------------------------------------------------------------------
+    def code_for(self, user_id: str) -> str:
+        """The one code this user's authenticator app shows (derived from its secret)."""
+        secret = self._user(user_id).totp_secret or ""
+        return f"{int(hashlib.sha256(secret.encode()).hexdigest(), 16) % 1_000_000:06d}"
+
+    def _signed_in(self, access_token: str) -> str:
+        if access_token not in self.access_tokens:
+            raise Unauthenticated()
+        return self.access_tokens[access_token]
+
+    def _tokens(self, user_id: str) -> SignInTokens:
+        refresh = f"refresh-{user_id}-{next(self._serial)}"
+        self.refresh_tokens[refresh] = user_id
+        return SignInTokens(self._access(user_id), refresh, 3600)
+
     def _user(self, user_id: str) -> PoolUser:
         if user_id not in self.users:
             raise NotFound()

@@ -1,8 +1,24 @@
-"""The Identity port on a Cognito user pool. The username is our user id; email is an attribute."""
+"""The Identity port on a Cognito user pool. The username is our user id; email is an attribute.
+
+Authenticator apps (TOTP): the secret is handed out and confirmed with the user's own access token
+(AssociateSoftwareToken, VerifySoftwareToken: Cognito checks the token, no IAM permission is involved);
+turning the app on or off and answering the sign-in challenge are admin calls on the pool. Cognito checks
+every code; the app never sees a TOTP secret after handing it out.
+"""
 from __future__ import annotations
 
-from ..domain.errors import InvalidCredentials, Unauthenticated, ValidationFailed
-from ..services.ports import SignInTokens
+from ..domain.errors import (InvalidCredentials, InvalidMfaCode, InvalidState, MfaSessionExpired, Unauthenticated,
+                             ValidationFailed)
+from ..services.ports import SignInChallenge, SignInTokens
+
+TOTP_CHALLENGE = "SOFTWARE_TOKEN_MFA"
+_WRONG_CODE = ("CodeMismatchException", "EnableSoftwareTokenMFAException")
+_USED_CODE = "This code was used already or is too old. Enter the next code your authenticator app shows."
+_NOT_STARTED = "Start adding the authenticator app again: ask for a new secret, then enter the app's code."
+# The sign-in step is gone: refused, timed out, or (moto) unknown. Cognito says NotAuthorized for an expired or
+# used session and after too many wrong codes.
+_DEAD_SESSION = ("NotAuthorizedException", "ResourceNotFoundException", "UserNotFoundException",
+                 "TooManyFailedAttemptsException")
 
 
 class CognitoIdentity:
@@ -56,9 +72,76 @@ class CognitoIdentity:
             if self._code(exc) in ("NotAuthorizedException", "UserNotFoundException", "UserNotConfirmedException"):
                 raise InvalidCredentials() from exc
             raise
+        if result.get("ChallengeName") == TOTP_CHALLENGE and result.get("Session"):
+            return SignInChallenge(result["Session"])
         if "AuthenticationResult" not in result:  # a challenge we do not offer
             raise InvalidCredentials()
         return self._tokens(result)
+
+    def _code_error(self, exc: Exception):
+        """A refused TOTP code as the domain sees it (None: not about the code)."""
+        code = self._code(exc)
+        if code in _WRONG_CODE:
+            return InvalidMfaCode()
+        if code == "ExpiredCodeException":  # Cognito takes each code once
+            return InvalidMfaCode(_USED_CODE)
+        return None
+
+    def answer_totp(self, user_id: str, session: str, code: str) -> SignInTokens:
+        try:
+            result = self._idp.admin_respond_to_auth_challenge(
+                UserPoolId=self.user_pool_id, ClientId=self.client_id, ChallengeName=TOTP_CHALLENGE, Session=session,
+                ChallengeResponses={"USERNAME": user_id, "SOFTWARE_TOKEN_MFA_CODE": code})
+        except Exception as exc:
+            mapped = self._code_error(exc)
+            if mapped is None and self._code(exc) in _DEAD_SESSION:
+                mapped = MfaSessionExpired()
+            if mapped is not None:
+                raise mapped from exc
+            raise
+        if "AuthenticationResult" not in result:  # another challenge after the code: not one we offer
+            raise MfaSessionExpired()
+        return self._tokens(result)
+
+    def _token_error(self, exc: Exception):
+        """What a call made with the user's own access token failed for (None: not the user's doing)."""
+        code = self._code(exc)
+        if code == "NotAuthorizedException":  # the token was revoked in the pool (sign-out everywhere)
+            return Unauthenticated()
+        if code in ("InvalidParameterException", "SoftwareTokenMFANotFoundException"):
+            return InvalidState(_NOT_STARTED)
+        return self._code_error(exc)
+
+    def start_totp(self, access_token: str) -> str:
+        try:
+            return self._idp.associate_software_token(AccessToken=access_token)["SecretCode"]
+        except Exception as exc:
+            mapped = self._token_error(exc)
+            if mapped is not None:
+                raise mapped from exc
+            raise
+
+    def confirm_totp(self, access_token: str, code: str) -> None:
+        try:
+            result = self._idp.verify_software_token(AccessToken=access_token, UserCode=code,
+                                                     FriendlyDeviceName="Latchkey")
+        except Exception as exc:
+            mapped = self._token_error(exc)
+            if mapped is not None:
+                raise mapped from exc
+            raise
+        if result.get("Status") != "SUCCESS":
+            raise InvalidMfaCode()
+
+    def set_totp(self, user_id: str, enabled: bool) -> None:
+        try:
+            self._idp.admin_set_user_mfa_preference(
+                UserPoolId=self.user_pool_id, Username=user_id,
+                SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled})
+        except Exception as exc:
+            if self._code(exc) == "InvalidParameterException":  # no confirmed secret to turn on
+                raise InvalidState(_NOT_STARTED) from exc
+            raise
 
     def refresh(self, refresh_token: str) -> SignInTokens:
         try:

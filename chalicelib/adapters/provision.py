@@ -23,13 +23,15 @@ def provision(region: str, table_name: str, mail_from: str, endpoint_url: str | 
         Policies={"PasswordPolicy": {"MinimumLength": 8, "RequireUppercase": False, "RequireLowercase": False,
                                      "RequireNumbers": False, "RequireSymbols": False}},
         Schema=[{"Name": "email", "AttributeDataType": "String", "Mutable": True, "Required": False}],
-        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True}, MfaConfiguration="OPTIONAL",
     )["UserPool"]
+    idp.set_user_pool_mfa_config(UserPoolId=pool["Id"], MfaConfiguration="OPTIONAL",
+                                 SoftwareTokenMfaConfiguration={"Enabled": True})
     client = idp.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName="latchkey-api", GenerateSecret=False,
         ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         ReadAttributes=["email", "email_verified"], AccessTokenValidity=60, RefreshTokenValidity=30,
-        TokenValidityUnits={"AccessToken": "minutes", "RefreshToken": "days"},
+        TokenValidityUnits={"AccessToken": "minutes", "RefreshToken": "days"}, AuthSessionValidity=3,
     )["UserPoolClient"]
     sender = parseaddr(mail_from)[1]
     boto3.client("ses", region_name=region, endpoint_url=endpoint_url).verify_domain_identity(

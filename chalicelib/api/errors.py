@@ -6,9 +6,9 @@ from chalice import Response
 from ..domain.errors import DomainError, RateLimited
 
 STATUS = {
-    "validation_error": 400, "invalid_json": 400,
-    "unauthenticated": 401, "invalid_credentials": 401,
-    "forbidden": 403, "email_mismatch": 403, "email_not_verified": 403,
+    "validation_error": 400, "invalid_json": 400, "invalid_mfa_code": 400,
+    "unauthenticated": 401, "invalid_credentials": 401, "mfa_session_expired": 401,
+    "forbidden": 403, "email_mismatch": 403, "email_not_verified": 403, "mfa_required": 403,
     "not_found": 404, "method_not_allowed": 405,
     "already_member": 409, "invitation_pending": 409, "authorized_user_limit": 409,
     "invalid_state": 409, "last_owner": 409, "user_exists": 409, "address_suppressed": 409,

@@ -73,6 +73,10 @@ def _error_statuses(spec) -> set[int]:
         codes |= {403, 404, 410, 429}
     if spec.path.startswith("/auth/"):
         codes |= {401, 403, 404, 429}
+    if spec.path.startswith("/i/{token}/signin"):
+        codes.add(401)  # a wrong password, or a sign-in that waited too long for its code: the landing page again
+    if spec.path.startswith("/me/mfa"):
+        codes.add(403)  # mfa_required: a partner role keeps the authenticator app on
     if spec.method == "POST" and spec.status in (201, 202) and spec.produces == "application/json":
         codes |= {409, 422}
     return codes
@@ -95,6 +99,9 @@ def _operation(spec) -> dict:
     else:
         ok = {"description": "Success", "content": {spec.produces: {"schema": {"type": "string"}}}}
     answers = {str(spec.status): ok}
+    for status, name in responses.OTHER_SUCCESSES.get((spec.method, spec.path), {}).items():
+        answers[str(status)] = {"description": "Success, one more step",
+                                "content": {"application/json": {"schema": responses.ref(name)}}}
     if spec.path.endswith("clients.csv"):
         answers["303"] = {"description": "Too large for one response: a short-lived link to the same file",
                           "headers": {"Location": {"schema": {"type": "string"}}}}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..domain import permissions
 from ..domain.model import Account, AuditEvent, Membership, Partner, StaffMember, User
 
 
@@ -13,7 +14,8 @@ def ts(value: datetime | None) -> str | None:
 
 def user(u: User) -> dict:
     return {"user_id": u.user_id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
-            "last_login_at": ts(u.last_login_at)}
+            "last_login_at": ts(u.last_login_at), "mfa_enabled": u.mfa_enabled,
+            "mfa_required": permissions.mfa_required(u.partner_roles)}
 
 
 def owner(u: User, details: bool) -> dict:
@@ -55,7 +57,8 @@ def partner(p: Partner, staff: StaffMember | None = None, permissions: list[str]
 
 def staff_member(s: StaffMember, u: User | None) -> dict:
     return {"user_id": s.user_id, "email": s.email, "first_name": u.first_name if u else "",
-            "last_name": u.last_name if u else "", "role": s.role, "joined_at": ts(s.joined_at)}
+            "last_name": u.last_name if u else "", "role": s.role, "joined_at": ts(s.joined_at),
+            "mfa_enabled": bool(u and u.mfa_enabled)}
 
 
 def audit_event(e: AuditEvent) -> dict:

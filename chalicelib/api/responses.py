@@ -19,7 +19,7 @@ INT = {"type": "integer"}
 STRINGS = {"type": "array", "items": S}
 
 
-def _ref(name: str) -> dict:
+def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
@@ -30,7 +30,7 @@ def closed(properties: dict, optional: tuple = ()) -> dict:
 
 
 def page(item: str) -> dict:
-    return closed({"items": {"type": "array", "items": _ref(item)}, "next_cursor": S_OR_NULL})
+    return closed({"items": {"type": "array", "items": ref(item)}, "next_cursor": S_OR_NULL})
 
 
 ACTOR = {"type": "object", "properties": {"user_id": S_OR_NULL, "email": S_OR_NULL, "system": BOOL,
@@ -42,9 +42,13 @@ COMPONENTS: dict[str, dict] = {
     "Tokens": closed({"access_token": S, "refresh_token": S_OR_NULL, "expires_in": INT,
                       "token_type": {"const": "Bearer"}}),
     "RefreshedTokens": closed({"access_token": S, "expires_in": INT, "token_type": {"const": "Bearer"}}),
-    "User": closed({"user_id": S, "email": S, "first_name": S, "last_name": S, "last_login_at": WHEN}),
+    "SignInChallenge": closed({"challenge": {"const": "totp"}, "session": S, "expires_in": INT}),
+    "TotpSecret": closed({"secret": S, "otpauth_uri": {"type": "string", "pattern": "^otpauth://totp/"}}),
+    "Mfa": closed({"totp_enabled": BOOL, "required": BOOL}),
+    "User": closed({"user_id": S, "email": S, "first_name": S, "last_name": S, "last_login_at": WHEN,
+                    "mfa_enabled": BOOL, "mfa_required": BOOL}),
     "Me": closed({
-        "user": _ref("User"),
+        "user": ref("User"),
         "accounts": {"type": "array", "items": closed({
             "account_id": S, "name": S, "type": S, "role": {"enum": list(MEMBER_ROLES)}, "status": S,
             "account_status": S, "own": BOOL, "permissions": STRINGS})},
@@ -57,7 +61,7 @@ COMPONENTS: dict[str, dict] = {
     "Owner": closed({"user_id": S, "email": S, "first_name": S, "last_name": S, "phone": S_OR_NULL}, ("phone",)),
     "Account": closed({
         "account_id": S, "name": S, "type": {"enum": ["personal", "business", "client"]}, "plan": S,
-        "status": {"enum": ["active", "closed"]}, "owners": {"type": "array", "items": _ref("Owner")},
+        "status": {"enum": ["active", "closed"]}, "owners": {"type": "array", "items": ref("Owner")},
         "partner_id": S_OR_NULL, "logo_url": S_OR_NULL, "created_at": WHEN, "my_role": {"enum": list(MEMBER_ROLES)},
         "my_status": S, "my_permissions": STRINGS, "business_info": {"type": "object"}}, ("business_info",)),
     "Permissions": closed({"role": S, "status": S, "permissions": STRINGS}),
@@ -95,7 +99,7 @@ COMPONENTS: dict[str, dict] = {
     "Partner": closed({"partner_id": S, "name": S, "created_at": WHEN, "my_role": {"enum": list(PARTNER_ROLES)},
                        "my_permissions": STRINGS}),
     "Staff": closed({"user_id": S, "email": S, "first_name": S, "last_name": S, "role": {"enum": list(PARTNER_ROLES)},
-                     "joined_at": WHEN}),
+                     "joined_at": WHEN, "mfa_enabled": BOOL}),
     "Client": closed({
         "client_id": S, "partner_id": S, "name": S, "plan": S,
         "assigned_staff": {"type": "array", "items": closed({"user_id": S, "name": S})},
@@ -135,6 +139,8 @@ RESPONSES: dict[tuple[str, str], str] = {
     ("POST", "/auth/signup"): "Status", ("POST", "/auth/verify-email"): "Status", ("POST", "/auth/login"): "Tokens",
     ("POST", "/auth/refresh"): "RefreshedTokens", ("POST", "/auth/password/forgot"): "Status",
     ("POST", "/auth/password/reset"): "Status", ("GET", "/me"): "Me",
+    ("POST", "/auth/login/totp"): "Tokens", ("POST", "/me/mfa/totp"): "TotpSecret",
+    ("POST", "/me/mfa/totp/verify"): "Mfa", ("GET", "/me/audit"): "AuditEventPage",
     ("POST", "/accounts"): "Account", ("GET", "/accounts/{account_id}"): "Account",
     ("PATCH", "/accounts/{account_id}"): "Account", ("GET", "/accounts/{account_id}/permissions"): "Permissions",
     ("GET", "/accounts/{account_id}/permissions/{action}"): "PermissionCheck",
@@ -179,6 +185,12 @@ RESPONSES: dict[tuple[str, str], str] = {
 }
 
 
+# (method, path) -> {status: component} for the other successes a route may answer with.
+OTHER_SUCCESSES: dict[tuple[str, str], dict[int, str]] = {
+    ("POST", "/auth/login"): {202: "SignInChallenge"},  # the password was right; the authenticator code is next
+}
+
+
 def schema_for(method: str, path: str) -> dict | None:
     name = RESPONSES.get((method, path))
-    return _ref(name) if name else None
+    return ref(name) if name else None

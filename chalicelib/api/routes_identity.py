@@ -4,10 +4,11 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain import permissions
-from ..services import identity, me
+from ..services import audit, identity, me, mfa
 from . import budgets, present, schemas
 from .budgets import Budget
-from .http import AUTHENTICATED, PUBLIC, endpoint
+from .http import AUTHENTICATED, PUBLIC, bearer_token, endpoint, json_response
+from .validation import parse_limit
 
 bp = Blueprint(__name__)
 
@@ -34,10 +35,23 @@ def verify_email(call):
     return {"status": "verified"}
 
 
-@endpoint(bp, "/auth/login", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=2, note="the attempt counted first (one transaction for the three limits), the address's owner and newest sign-up in one BatchGetItem, the profile; a right password gives its count back with the login time"), body=schemas.LOGIN, tag="identity",
-          summary="Sign in with email and password")
+def signed_in(result):
+    """Tokens (200), or for a user with an authenticator app the step that waits for its code (202)."""
+    if isinstance(result, mfa.PendingSignIn):
+        return json_response({"challenge": "totp", "session": result.session, "expires_in": result.expires_in}, 202)
+    return _tokens(result)
+
+
+@endpoint(bp, "/auth/login", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=2, note="the attempt counted first (one transaction for the three limits), the address's owner and newest sign-up in one BatchGetItem, the profile; a right password gives its count back with the login time (or, when an authenticator code is due, with the held sign-in)"), body=schemas.LOGIN, tag="identity",
+          summary="Sign in with email and password (202 and a session when the authenticator code is due next)")
 def login(call):
-    return _tokens(identity.login(call.deps, call.body["email"], call.body["password"], call.source_ip))
+    return signed_in(identity.login(call.deps, call.body["email"], call.body["password"], call.source_ip))
+
+
+@endpoint(bp, "/auth/login/totp", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=2, note="the held sign-in, the attempt counted (the login limits), the profile; a right code gives its count back with the login time and uses the session up"), body=schemas.LOGIN_TOTP, tag="identity",
+          summary="Finish a sign-in with the authenticator app's 6-digit code; answers as /auth/login")
+def login_totp(call):
+    return _tokens(identity.login_totp(call.deps, call.body["session"], call.body["code"], call.source_ip))
 
 
 @endpoint(bp, "/auth/refresh", "POST", scope=PUBLIC, budget=budgets.NONE, body=schemas.REFRESH, tag="identity",
@@ -82,3 +96,31 @@ def get_me(call):
                 "inviter_name": i.invited_by_name, "role": i.role, "expires_at": present.ts(i.expires_at)}
                for i in seen.pending]
     return {"user": present.user(seen.user), "accounts": accounts, "partners": partners, "pending_invitations": pending}
+
+
+@endpoint(bp, "/me/audit", "GET", scope=AUTHENTICATED, budget=budgets.LIST, tag="identity", query=("limit", "cursor"),
+          summary="The caller's own log, newest first: authenticator app turned on or off")
+def my_audit(call):
+    limit, cursor = parse_limit(call.query)
+    result = audit.list_events(call.deps, "user", call.principal.user_id, limit, cursor)
+    return present.page([present.audit_event(e) for e in result.items], result.next_cursor)
+
+
+# authenticator app (TOTP): open to every signed-in user, partner staff who still lack one included
+@endpoint(bp, "/me/mfa/totp", "POST", scope=AUTHENTICATED, budget=Budget(reads=1, writes=1), tag="identity",
+          summary="Start adding an authenticator app: its secret and otpauth:// URI (shown once)")
+def start_totp(call):
+    secret = mfa.start(call.deps, call.ctx, bearer_token(call.request))
+    return {"secret": secret.secret, "otpauth_uri": secret.uri}
+
+
+@endpoint(bp, "/me/mfa/totp/verify", "POST", scope=AUTHENTICATED, budget=budgets.WRITE, body=schemas.VERIFY_TOTP,
+          tag="identity", summary="Confirm the app with its current code: every sign-in then asks for a code")
+def verify_totp(call):
+    return mfa.status(mfa.confirm(call.deps, call.ctx, bearer_token(call.request), call.body["code"]))
+
+
+@endpoint(bp, "/me/mfa/totp", "DELETE", scope=AUTHENTICATED, budget=budgets.WRITE, status=204, tag="identity",
+          summary="Turn the authenticator app off (403 mfa_required while a partner role requires it)")
+def turn_off_totp(call):
+    mfa.turn_off(call.deps, call.ctx)

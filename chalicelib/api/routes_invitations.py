@@ -188,33 +188,76 @@ def activate_form(call):
                 text=f"Your login is ready and you have access to {inv.target_name}. Sign in to Latchkey to use it.")
 
 
+def _accept_as(call, tokens):
+    """Accept the link as the user these fresh tokens belong to, and say so on a page."""
+    from .. import container
+    from ..domain.scopes import AUTHENTICATED as SIGNED_IN
+    from ..services import access
+
+    principal = container.verifier().verify(tokens.access_token, call.source_ip)
+    ctx = access.authorize(call.deps, SIGNED_IN, principal, {})
+    accepted, _ = invitee.accept(call.deps, ctx, call.params["token"])
+    return page("message", title="You now have access",
+                text=f"You accepted the invitation to {accepted.target_name}. Sign in to Latchkey to use it.")
+
+
+def _sign_in_again(call, error: str, status: int):
+    try:
+        return _landing(call, invitee.lookup(call.deps, call.params["token"], call.source_ip), error=error,
+                        status=status)
+    except DomainError as again:
+        return _refused(again)
+
+
 @endpoint(bp, "/i/{token}/signin", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
           budget=Budget(reads=5, transactions=3, note="the link (for its address), sign-in (its counters, the "
                         "address, the profile), then the accept: the caller's profile, the link and one transaction"),
-          summary="The landing page's form: sign in with the invited address and accept")
+          summary="The landing page's form: sign in with the invited address and accept (or ask for the "
+                  "authenticator code first)")
 def signin_form(call):
-    from .. import container
-    from ..domain.scopes import AUTHENTICATED as SIGNED_IN
-    from ..services import access, identity
+    from ..services import identity, mfa
     from . import validation
 
     try:
         password = validation.validate({"password": _form(call).get("password", "")}, schemas.LOGIN_PASSWORD)
         inv = invitee.lookup(call.deps, call.params["token"], call.source_ip)
-        tokens = identity.login(call.deps, inv.email, password["password"], call.source_ip)
-        principal = container.verifier().verify(tokens.access_token, call.source_ip)
-        ctx = access.authorize(call.deps, SIGNED_IN, principal, {})
-        accepted, _ = invitee.accept(call.deps, ctx, call.params["token"])
+        result = identity.login(call.deps, inv.email, password["password"], call.source_ip)
+        if isinstance(result, mfa.PendingSignIn):
+            return page("signin_totp", token=call.params["token"], session=result.session, error=None)
+        return _accept_as(call, result)
     except DomainError as exc:
         if exc.code in ("invalid_credentials", "validation_error"):
-            try:
-                return _landing(call, invitee.lookup(call.deps, call.params["token"], call.source_ip),
-                                error="The email or password is not correct.", status=401)
-            except DomainError as again:
-                return _refused(again)
+            return _sign_in_again(call, "The email or password is not correct.", 401)
         return _refused(exc)
-    return page("message", title="You now have access",
-                text=f"You accepted the invitation to {accepted.target_name}. Sign in to Latchkey to use it.")
+
+
+@endpoint(bp, "/i/{token}/signin/totp", "POST", scope=PUBLIC, tag="pages", produces="text/html",
+          content_types=FORM, budget=Budget(reads=5, transactions=3, note="the held sign-in, its counters and the "
+                                            "profile, then the accept: the caller's profile, the link and one "
+                                            "transaction"),
+          summary="The landing page's second step: the authenticator code, then accept")
+def signin_totp_form(call):
+    from ..domain.errors import InvalidMfaCode
+    from ..services import identity
+    from . import validation
+
+    fields = _form(call)
+    token, session = call.params["token"], fields.get("session", "")
+    try:
+        body = validation.validate({"session": session, "code": fields.get("code", "").strip()}, schemas.LOGIN_TOTP)
+        tokens = identity.login_totp(call.deps, body["session"], body["code"], call.source_ip)
+    except DomainError as exc:
+        if exc.code == "validation_error" and "session" not in (exc.details or {}):
+            exc = InvalidMfaCode()  # not six digits: the same answer as a wrong code
+        if exc.code == "invalid_mfa_code":
+            return page("signin_totp", status=400, token=token, session=session, error=exc.message)
+        if exc.code in ("mfa_session_expired", "validation_error"):
+            return _sign_in_again(call, "That sign-in has expired or was used already. Sign in again.", 401)
+        return _refused(exc)
+    try:
+        return _accept_as(call, tokens)
+    except DomainError as exc:
+        return _refused(exc)
 
 
 @endpoint(bp, "/i/{token}/decline", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,

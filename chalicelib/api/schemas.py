@@ -42,6 +42,10 @@ LOGIN = obj({"email": EMAIL, "password": secret(256)},
             ("email", "password"))
 REFRESH = obj({"refresh_token": secret(8192)}, ("refresh_token",))
 LOGIN_PASSWORD = obj({"password": secret(256)}, ("password",))
+TOTP_CODE = {"type": "string", "pattern": "^[0-9]{6}$", "minLength": 6, "maxLength": 6, "format": "secret"}
+SIGN_IN_SESSION = secret(2048, 20)  # the user pool's session string (20 to 2048 characters)
+LOGIN_TOTP = obj({"session": SIGN_IN_SESSION, "code": TOTP_CODE}, ("session", "code"))
+VERIFY_TOTP = obj({"code": TOTP_CODE}, ("code",))
 FORGOT = obj({"email": EMAIL}, ("email",))
 RESET = obj({"token": TOKEN, "password": PASSWORD}, ("token", "password"))
 

@@ -8,6 +8,8 @@ ACTIONS = frozenset({
     "member.added", "member.role_changed", "member.removed", "member.left",
     "application.submitted", "application.approved", "application.rejected",
     "access.denied",
+    # a user's sign-in settings (their own log, and the log of each firm they are staff of)
+    "mfa.enabled", "mfa.disabled",
     # a partner's own log
     "partner.created", "client.created", "client.updated", "bulk_invitation.queued",
     # a client account's own

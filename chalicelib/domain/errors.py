@@ -56,6 +56,29 @@ class Forbidden(DomainError):
     default_message = "You do not have permission to do this."
 
 
+class MfaRequired(Forbidden):
+    """The caller's role needs an authenticator app (TOTP) and they have none enrolled (or want to turn it off)."""
+
+    code = "mfa_required"
+    default_message = ("Your role at a partner firm requires two-step sign-in. Add an authenticator app: "
+                       "POST /me/mfa/totp for a secret, then POST /me/mfa/totp/verify with the 6-digit code the "
+                       "app shows.")
+
+
+class InvalidMfaCode(DomainError):
+    """The 6-digit code does not match the authenticator app's current one (or was used already)."""
+
+    code = "invalid_mfa_code"
+    default_message = "The code is not correct. Enter the 6-digit code your authenticator app shows now."
+
+
+class MfaSessionExpired(DomainError):
+    """The sign-in step that waits for the authenticator code is unknown, used already, or too old."""
+
+    code = "mfa_session_expired"
+    default_message = "This sign-in has expired or was completed already. Sign in again with your email and password."
+
+
 class EmailMismatch(DomainError):
     """The signed-in user's email is not the one the invitation was sent to."""
 

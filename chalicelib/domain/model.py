@@ -23,6 +23,8 @@ class User:
     sessions_revoked_at: datetime | None = None  # sign-out everywhere: older access tokens stop working
     partner_roles: dict[str, str] = field(default_factory=dict)  # partner_id -> partner role (staff access)
     reset_generation: int = 0  # a successful password reset moves it on: older reset links stop working
+    mfa_enabled: bool = False  # an authenticator app (TOTP) is confirmed: the user pool asks for its code at sign-in
+    totp_pending: bool = False  # a TOTP secret was handed out and waits for its first code
 
     def session_is_live(self, issued_at: int | None) -> bool:
         """False for an access token issued at or before the second the user signed out everywhere.
@@ -142,6 +144,7 @@ class AuditEvent:
     details: dict = field(default_factory=dict)
     account_id: str | None = None
     partner_id: str | None = None  # the log it belongs to when it is not an account's
+    user_log: str | None = None  # ... or a user's own log (their sign-in settings), by user id
 
 
 @dataclass

@@ -52,6 +52,14 @@ audit.view        Y -
 """
 
 
+# What a partner role requires of the person who holds it, one cell per column above. `mfa.totp`: an
+# authenticator app is enrolled; without it every route of the firm and every client account reached as its
+# advisor is refused (403 `mfa_required`), and the app cannot be turned off while the role is held.
+_PARTNER_REQUIREMENTS = """
+mfa.totp          Y Y
+"""
+
+
 def _parse(table: str, columns: tuple[str, ...]) -> dict[str, frozenset[str]]:
     """Turn the matrix text into {column: frozenset(actions)}; malformed rows fail at import."""
     grants: dict[str, set[str]] = {c: set() for c in columns}
@@ -69,6 +77,8 @@ ACCOUNT_GRANTS = _parse(_ACCOUNT_MATRIX, ACCOUNT_COLUMNS)
 PARTNER_GRANTS = _parse(_PARTNER_MATRIX, PARTNER_COLUMNS)
 ACCOUNT_ACTIONS: tuple[str, ...] = tuple(line.split()[0] for line in _ACCOUNT_MATRIX.strip().splitlines())
 PARTNER_ACTIONS: tuple[str, ...] = tuple(line.split()[0] for line in _PARTNER_MATRIX.strip().splitlines())
+PARTNER_REQUIREMENTS = _parse(_PARTNER_REQUIREMENTS, PARTNER_COLUMNS)
+MFA_TOTP = "mfa.totp"
 
 MEMBER_ROLES = ("owner", "authorized_user", "admin", "collaborator", "guest", "advisor")
 PARTNER_ROLES = PARTNER_COLUMNS
@@ -103,6 +113,16 @@ def can(role: str | None, status: str | None, action: str) -> bool:
 def partner_can(role: str | None, action: str) -> bool:
     """Partner matrix check; unknown roles and actions are denied."""
     return role is not None and action in PARTNER_GRANTS.get(role, frozenset())
+
+
+def partner_role_requires(role: str | None, requirement: str) -> bool:
+    """True if holding this partner role comes with the requirement (e.g. `mfa.totp`)."""
+    return role is not None and requirement in PARTNER_REQUIREMENTS.get(role, frozenset())
+
+
+def mfa_required(partner_roles: dict[str, str]) -> bool:
+    """Whether someone with these partner roles (partner_id -> role) must keep an authenticator app."""
+    return any(partner_role_requires(role, MFA_TOTP) for role in partner_roles.values())
 
 
 # Which permission inviting, resending or revoking an invitation for a role needs: account roles are

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from ..domain import permissions
-from ..domain.errors import Forbidden, NotFound, RateLimited
+from ..domain.errors import Forbidden, MfaRequired, NotFound, RateLimited
 from ..domain.model import Account, Actor, Membership, Partner, StaffMember, User
 from ..domain.scopes import Scope
 from . import audit, sessions
@@ -110,6 +110,8 @@ def _account(deps: Deps, principal: Principal, account_id: str, wanted: frozense
         log.info("stranger refused", extra={"account_id": account_id, "user_id": principal.user_id})
         raise NotFound()
     ctx = AccountAccess(principal, user, account, membership, acting_for if membership.role == "advisor" else None)
+    if ctx.acting_for:
+        _require_mfa(deps, ctx, user.partner_roles.get(ctx.acting_for), wanted)
     if not (ctx.permissions & wanted):
         raise deny(deps, ctx, _name(wanted))
     return ctx
@@ -130,9 +132,18 @@ def _partner(deps: Deps, principal: Principal, partner_id: str, wanted: frozense
         log.info("stranger refused", extra={"partner_id": partner_id, "user_id": principal.user_id})
         raise NotFound()
     ctx = PartnerAccess(principal, user, partner, staff)
+    _require_mfa(deps, ctx, staff.role, wanted)
     if not any(ctx.can(action) for action in wanted):
         raise deny(deps, ctx, _name(wanted))
     return ctx
+
+
+def _require_mfa(deps: Deps, ctx: AccountAccess | PartnerAccess, partner_role: str | None,
+                 wanted: frozenset[str]) -> None:
+    """A partner role that requires an authenticator app lets its holder in only once the app is on (read from
+    the profile this request loaded: no call of its own). The enrolment routes are `authenticated`, not here."""
+    if permissions.partner_role_requires(partner_role, permissions.MFA_TOTP) and not ctx.user.mfa_enabled:
+        raise deny(deps, ctx, _name(wanted), error=MfaRequired, reason="mfa_required")
 
 
 def _name(wanted: frozenset[str]) -> str:
@@ -140,7 +151,7 @@ def _name(wanted: frozenset[str]) -> str:
 
 
 def deny(deps: Deps, ctx: AccountAccess | PartnerAccess, action: str, message: str | None = None,
-         **details) -> Forbidden:
+         error: type[Forbidden] = Forbidden, **details) -> Forbidden:
     """Record the refused attempt in the account's (or partner's) audit and return the error to raise.
 
     Repeats are collapsed: one `access.denied` per member, permission and minute (the event and its counter
@@ -159,4 +170,4 @@ def deny(deps: Deps, ctx: AccountAccess | PartnerAccess, action: str, message: s
         log.info("access.denied not recorded again this minute", extra={"permission": action})
     except Exception:  # the refusal stands even if its record cannot be written
         log.exception("could not record access.denied")
-    return Forbidden(message)
+    return error(message)

@@ -30,3 +30,9 @@ def for_target(deps: Deps, target_type: str, target_id: str, action: str, actor:
 def list_events(deps: Deps, target_type: str, target_id: str, limit: int, cursor: str | None) -> Page:
     """Newest first."""
     return deps.store.audit.list(target_type, target_id, limit, cursor)
+
+
+def user_event(deps: Deps, user_id: str, action: str, actor: Actor, **details) -> AuditEvent:
+    """An event in a user's own log (their sign-in settings), about that user."""
+    return AuditEvent(event_id=deps.secrets.new_id("evt"), at=deps.clock.now(), action=require_known(action),
+                      actor=actor, target_type="user", target_id=user_id, details=details, user_log=user_id)

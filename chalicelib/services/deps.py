@@ -14,6 +14,7 @@ class Settings:
     reviewer_emails: frozenset[str] = field(default_factory=frozenset)
     verify_link_hours: int = 48
     reset_link_minutes: int = 60
+    totp_sign_in_minutes: int = 3  # the wait for the authenticator code: the app client's AuthSessionValidity
     login_failures_per_source: int = 20  # per 15 minutes
     login_failures_per_email: int = 10  # per 15 minutes, per address and source
     login_failures_per_email_everywhere: int = 100  # per 15 minutes, per address from all sources together

@@ -13,9 +13,9 @@ from datetime import timedelta
 from ..domain.emails import normalize_email
 from ..domain.errors import EmailNotVerified, InvalidCredentials, NotFound, UserExists
 from ..domain.model import OneTimeToken, Registration, User
-from . import mail, ratelimit, sessions
+from . import mail, mfa, ratelimit, sessions
 from .deps import Deps
-from .ports import SignInTokens
+from .ports import SignInChallenge, SignInTokens
 from .principal import Principal
 from .tokens import token_hash
 
@@ -124,8 +124,9 @@ def login_limits(deps: Deps, email: str, source_ip: str | None) -> list[ratelimi
             ratelimit.Limit(f"login:email:{email}", s.login_failures_per_email_everywhere, _LOGIN_WINDOW)]
 
 
-def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignInTokens:
-    """Check the password, refuse unverified emails, record the login time.
+def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignInTokens | mfa.PendingSignIn:
+    """Check the password, refuse unverified emails, record the login time; for a user with an authenticator
+    app, hold the sign-in until `login_totp` has its code.
 
     Every attempt is counted before the password is checked, in one atomic increment that decides (so parallel
     guesses cannot pass the limit); a right password gives its count back. A known and an unknown address cost
@@ -134,7 +135,7 @@ def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignI
     receipt = ratelimit.consume_all(deps, login_limits(deps, email, source_ip))
     owner_id, attempt_id = deps.store.users.sign_in_names(email)
     name = owner_id or attempt_id or deps.secrets.new_id("usr")  # nobody has this name: the pool says no
-    tokens = deps.identity.sign_in(name, password)
+    result = deps.identity.sign_in(name, password)
     if owner_id is None:
         if attempt_id is None:
             raise InvalidCredentials()
@@ -142,11 +143,31 @@ def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignI
     user = deps.store.users.get(owner_id)
     if user is None or not user.email_verified:
         raise EmailNotVerified()
-    if sessions.wait_past_revocation(user):
-        tokens = deps.identity.sign_in(owner_id, password)  # the first tokens fell in the sign-out's second
+    if not isinstance(result, SignInChallenge) and sessions.wait_past_revocation(user):
+        result = deps.identity.sign_in(owner_id, password)  # the first tokens fell in the sign-out's second
+    if isinstance(result, SignInChallenge):
+        return mfa.hold(deps, user, result, receipt)
     tx = deps.store.transaction()
     ratelimit.refund(deps, receipt, tx)
-    deps.store.users.record_login(owner_id, deps.clock.now(), tx)
+    app_on = mfa.seen_at_sign_in(deps, tx, user, asked=False)  # turned off in the user pool itself?
+    deps.store.users.record_login(owner_id, deps.clock.now(), tx, app_on)
+    tx.commit()
+    return result
+
+
+def login_totp(deps: Deps, session: str, code: str, source_ip: str | None) -> SignInTokens:
+    """The second step of a sign-in held by `login`: the authenticator code for that user. Each code counts
+    against the same login limits as a password (a right one gives its count back); the session works once."""
+    pending = mfa.held(deps, session)
+    receipt = ratelimit.consume_all(deps, login_limits(deps, pending.email or "", source_ip))
+    user = mfa.check_unchanged(pending, deps.store.users.get(pending.user_id))
+    sessions.wait_past_revocation(user)
+    tokens = deps.identity.answer_totp(user.user_id, session, code)
+    tx = deps.store.transaction()
+    ratelimit.refund(deps, receipt, tx)
+    app_on = mfa.seen_at_sign_in(deps, tx, user, asked=True)  # added in the user pool itself?
+    deps.store.users.record_login(user.user_id, deps.clock.now(), tx, app_on)
+    mfa.complete(deps, tx, pending)
     tx.commit()
     return tokens
 

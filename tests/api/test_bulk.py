@@ -14,6 +14,7 @@ stack, api = support.stack, support.api
 @pytest.fixture
 def firm(api):
     admin = api.signup_verified(unique_email("admin"))
+    api.enrol_totp(admin)  # a partner role requires an authenticator app
     partner = api.post("/partners", {"name": "Bulk & Co"}, token=admin).json["partner_id"]
     return {"id": partner, "admin": admin}
 

@@ -6,8 +6,10 @@ A route without a scenario fails the inventory test below, so a new route cannot
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 
@@ -15,6 +17,7 @@ import app  # noqa: F401  (importing the app registers every route)
 from chalicelib.api.http import ROUTES
 from tests.api.support import api, stack, unique_email  # noqa: F401  (fixtures)
 from tests.conftest import token_from
+from tests.totp import fresh_code
 
 PASSWORD = "correct horse battery"
 _n = itertools.count(1)
@@ -66,6 +69,7 @@ class World:
         self.api = client_api
         self.owner_email = unique_email("budget-owner")
         self.owner, self.account = client_api.user_with_account(self.owner_email, type_="business", name="Budget Ltd")
+        client_api.enrol_totp(self.owner)  # the firm's routes require an authenticator app of its admin
         partner = client_api.post("/partners", {"name": "Budget Advisers"}, token=self.owner)
         assert partner.status_code == 201, partner.json
         self.partner = partner.json["partner_id"]
@@ -73,6 +77,11 @@ class World:
     def person(self) -> tuple[str, str]:
         email = unique_email("budget")
         return email, self.api.signup_verified(email, password=PASSWORD)
+
+    def person_with_app(self) -> tuple[str, str, str]:
+        """(email, token, the authenticator app's secret)."""
+        email, token = self.person()
+        return email, token, self.api.enrol_totp(token)
 
     def invite(self, email: str | None = None, role: str = "collaborator") -> tuple[str, str, str]:
         email = email or unique_email("invitee")
@@ -151,6 +160,33 @@ def _reset(w):
 
 @scenario("GET", "/me")
 def _me(w): return Request("GET", "/me", token=w.owner)
+
+
+@scenario("GET", "/me/audit")
+def _my_audit(w): return Request("GET", "/me/audit?limit=5", token=w.person_with_app()[1])
+
+
+@scenario("POST", "/auth/login/totp")
+def _login_totp(w):
+    email, _, secret = w.person_with_app()
+    pending = w.api.post("/auth/login", {"email": email, "password": PASSWORD})
+    assert pending.status_code == 202, pending.json
+    return Request("POST", "/auth/login/totp", {"session": pending.json["session"], "code": fresh_code(secret)})
+
+
+@scenario("POST", "/me/mfa/totp")
+def _start_totp(w): return Request("POST", "/me/mfa/totp", token=w.person()[1])
+
+
+@scenario("POST", "/me/mfa/totp/verify")
+def _verify_totp(w):
+    _, token = w.person()
+    secret = w.api.post("/me/mfa/totp", token=token).json["secret"]
+    return Request("POST", "/me/mfa/totp/verify", {"code": fresh_code(secret)}, token)
+
+
+@scenario("DELETE", "/me/mfa/totp")
+def _turn_off_totp(w): return Request("DELETE", "/me/mfa/totp", token=w.person_with_app()[1], expect=204)
 
 
 # accounts and members -------------------------------------------------------------------------
@@ -273,6 +309,16 @@ def _activate_form(w):
 def _signin_form(w):
     email, _ = w.person()
     return Request("POST", f"/i/{w.invite(email)[2]}/signin", raw="password=correct+horse+battery",
+                   headers=FORM_HEADERS)
+
+
+@scenario("POST", "/i/{token}/signin/totp")
+def _signin_totp_form(w):
+    email, _, secret = w.person_with_app()
+    link = w.invite(email)[2]
+    page = w.api.post(f"/i/{link}/signin", raw="password=correct+horse+battery", headers=FORM_HEADERS)
+    session = re.search(r'name="session" value="([^"]+)"', page.body.decode()).group(1)
+    return Request("POST", f"/i/{link}/signin/totp", raw=urlencode({"session": session, "code": fresh_code(secret)}),
                    headers=FORM_HEADERS)
 
 
@@ -620,9 +666,8 @@ def test_every_route_has_a_budget_scenario():
     assert sorted(declared - set(SCENARIOS)) == [] and sorted(set(SCENARIOS) - declared) == []
 
 
-@pytest.mark.parametrize("spec", ROUTES, ids=lambda s: f"{s.method} {s.path}")
-def test_the_route_keeps_to_its_dynamodb_budget(api, world, spec):  # noqa: F811
-    request = SCENARIOS[(spec.method, spec.path)](world)
+def _counted(api, request: Request) -> Counter:  # noqa: F811
+    """The DynamoDB calls of one request, by operation, after checking its status."""
     counter = DynamoCalls()
     counter.install()
     try:
@@ -633,9 +678,34 @@ def test_the_route_keeps_to_its_dynamodb_budget(api, world, spec):  # noqa: F811
 
         connection.connection().client.meta.events.unregister("before-parameter-build.dynamodb", unique_id="budget-counter")
     assert response.status_code == request.expect, (response.status_code, response.body[:300])
-    assert spec.budget.allows(dict(counter.calls)) == [], f"{dict(counter.calls)} against {spec.budget}"
+    return counter.calls
+
+
+@pytest.mark.parametrize("spec", ROUTES, ids=lambda s: f"{s.method} {s.path}")
+def test_the_route_keeps_to_its_dynamodb_budget(api, world, spec):  # noqa: F811
+    calls = _counted(api, SCENARIOS[(spec.method, spec.path)](world))
+    assert spec.budget.allows(dict(calls)) == [], f"{dict(calls)} against {spec.budget}"
     if spec.scope.kind in ("account", "partner"):
-        assert counter.calls["BatchGetItem"] >= 1, "authorization reads account (or partner), role and profile at once"
+        assert calls["BatchGetItem"] >= 1, "authorization reads account (or partner), role and profile at once"
+
+
+def _login_asking_for_the_code(w):
+    email, _, _ = w.person_with_app()
+    return Request("POST", "/auth/login", {"email": email, "password": PASSWORD}, expect=202)
+
+
+def _signin_form_asking_for_the_code(w):
+    email, _, _ = w.person_with_app()
+    return Request("POST", f"/i/{w.invite(email)[2]}/signin", raw="password=correct+horse+battery",
+                   headers=FORM_HEADERS)
+
+
+@pytest.mark.parametrize("path, scenario", [("/auth/login", _login_asking_for_the_code),
+                                            ("/i/{token}/signin", _signin_form_asking_for_the_code)])
+def test_a_sign_in_that_waits_for_the_authenticator_code_keeps_to_the_same_budget(api, world, path, scenario):  # noqa: F811
+    spec = next(s for s in ROUTES if (s.method, s.path) == ("POST", path))
+    calls = _counted(api, scenario(world))
+    assert spec.budget.allows(dict(calls)) == [], f"{dict(calls)} against {spec.budget}"
 
 
 def _count(client_api, request: Request) -> Counter:

@@ -19,6 +19,7 @@ def firm(api):
     """A partner firm: its admin, and a staff member who joined through a staff invitation."""
     admin_email = unique_email("admin")
     admin = api.signup_verified(admin_email)
+    api.enrol_totp(admin)  # a partner role requires an authenticator app
     r = api.post("/partners", {"name": "Ledger & Co"}, token=admin)
     assert r.status_code == 201 and r.json["my_role"] == "partner_admin", r.json
     partner = r.json["partner_id"]
@@ -29,6 +30,7 @@ def firm(api):
                       {"password": PASSWORD, "first_name": "Sven", "last_name": "Staff"})
     assert joined.status_code == 201 and joined.json["partner_id"] == partner and joined.json["account_id"] is None
     staff = joined.json["access_token"]
+    api.enrol_totp(staff)
     return {"id": partner, "admin": admin, "admin_email": admin_email, "staff": staff,
             "staff_id": user_id_of(api, staff), "admin_id": user_id_of(api, admin)}
 

@@ -54,6 +54,7 @@ def world(stack):  # noqa: F811
     """Ids and tokens for every path parameter, and the caller who gets past each route's permission check."""
     owner_email = unique_email("hostile-owner")
     owner, account = stack.user_with_account(owner_email, type_="business", name="Hostile Ltd")
+    stack.enrol_totp(owner)  # the firm's routes require an authenticator app of its admin
     partner = stack.post("/partners", {"name": "Hostile Advisers"}, token=owner).json["partner_id"]
     invited = stack.post(f"/accounts/{account}/invitations", {"email": unique_email("h"), "role": "guest"},
                          token=owner).json["invitation_id"]

@@ -8,8 +8,8 @@ import pytest
 
 import app  # noqa: F401  (importing the app registers every route in ROUTES)
 from chalicelib.api.http import ROUTES
-from chalicelib.domain.permissions import (ACCOUNT_ACTIONS, ACCOUNT_COLUMNS, ACCOUNT_GRANTS, PARTNER_ACTIONS,
-                                           PARTNER_COLUMNS, PARTNER_GRANTS)
+from chalicelib.domain.permissions import (ACCOUNT_ACTIONS, ACCOUNT_COLUMNS, ACCOUNT_GRANTS, MFA_TOTP, PARTNER_ACTIONS,
+                                           PARTNER_COLUMNS, PARTNER_GRANTS, partner_role_requires)
 from tests.api import support
 from tests.api.support import MEMBERS, assert_error, build_team, unique_email
 
@@ -200,9 +200,11 @@ def firm(world):
     """A partner firm with a partner admin and a staff member, and a stranger."""
     api = world["api"]
     admin = world["tokens"]["owner"]
+    api.enrol_totp(admin)  # partner roles require an authenticator app (their refusals without one: below)
     partner_id = api.post("/partners", {"name": "Matrix Advisers"}, token=admin).json["partner_id"]
     staff_email = unique_email("staff")
     staff = api.signup_verified(staff_email)
+    api.enrol_totp(staff)
     assert api.post(f"/partners/{partner_id}/staff/invitations", {"email": staff_email, "role": "staff"},
                     token=admin).status_code == 201
     link = api.last_link(staff_email, "/i/").rsplit("/", 1)[1]
@@ -217,6 +219,35 @@ def test_staff_whose_partner_role_holds_none_of_a_routes_actions_get_403(world, 
     r = world["api"].call(spec.method, path, raw="{not json" if spec.body is not None else None,
                           token=firm["tokens"][role])
     assert_error(r, 403, "forbidden")
+
+
+@pytest.fixture(scope="module")
+def without_app(world, firm):
+    """One person per partner role of the firm, none with an authenticator app yet."""
+    api, admin = world["api"], firm["tokens"]["partner_admin"]
+    tokens = {}
+    for role in PARTNER_COLUMNS:
+        email = unique_email(f"no-app-{role}")
+        tokens[role] = api.signup_verified(email)
+        assert api.post(f"/partners/{firm['partner_id']}/staff/invitations", {"email": email, "role": role},
+                        token=admin).status_code == 201
+        link = api.last_link(email, "/i/").rsplit("/", 1)[1]
+        assert api.post(f"/invitations/{link}/accept", token=tokens[role]).status_code == 200
+    return tokens
+
+
+@pytest.mark.parametrize("spec", _scoped("partner"), ids=lambda s: f"{s.method} {s.path}")
+@pytest.mark.parametrize("role", PARTNER_COLUMNS)
+def test_a_partner_role_that_requires_an_app_is_refused_without_one_on_every_partner_route(world, firm, without_app,
+                                                                                           role, spec):
+    path = re.sub(r"{(\w+)}", lambda m: firm["partner_id"] if m.group(1) == "partner_id" else "something_1",
+                  spec.path)
+    r = world["api"].call(spec.method, path, raw="{not json" if spec.body is not None else None,
+                          token=without_app[role])
+    if partner_role_requires(role, MFA_TOTP):
+        assert "/me/mfa/totp" in assert_error(r, 403, "mfa_required")["message"]
+    else:
+        assert (r.json or {}).get("error", {}).get("code") != "mfa_required"
 
 
 def test_some_partner_routes_are_refused_to_staff_and_none_to_partner_admins():

@@ -35,6 +35,18 @@ def _verified_user(stack, kind, password="my own password"):
     return invitee
 
 
+def _verified_user_with_app(stack, kind, password="my own password"):
+    """Someone with a Latchkey login and an authenticator app: (email, the app's secret)."""
+    from tests.totp import fresh_code
+
+    invitee = _verified_user(stack, kind, password)
+    token = requests.post(f"{stack}/auth/login", json={"email": invitee, "password": password}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    secret = requests.post(f"{stack}/me/mfa/totp", headers=auth).json()["secret"]
+    assert requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)}, headers=auth).ok
+    return invitee, secret
+
+
 def _open_mail_link(page, stack, email):
     """Open the local mail page and click the invitation link, as a person would."""
     page.goto(f"{stack}/_dev/mail?to={email}")
@@ -66,6 +78,28 @@ def test_an_existing_person_signs_in_and_accepts(page, stack):
     page.click("#accept")
     page.wait_for_selector("#joined-account")
     assert page.inner_text("#done-title") == "You now have access"
+
+
+def test_someone_with_an_authenticator_app_is_asked_for_its_code_and_then_accepts(page, stack):
+    from tests.totp import fresh_code, wrong_code
+
+    invitee, secret = _verified_user_with_app(stack, "app")
+    _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    page.fill("#password", "my own password")
+    page.click("#accept")
+    page.wait_for_selector("#totp-form:not([hidden])")
+    assert page.is_hidden("#signin-form")
+    page.fill("#code", wrong_code(secret))
+    page.click("#accept-code")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not correct" in page.inner_text("#error")
+    page.fill("#code", fresh_code(secret, margin=8))
+    page.click("#accept-code")
+    page.wait_for_selector("#joined-account")
+    assert page.inner_text("#done-title") == "You now have access"
+    # the wrong code's 400 is the one error in the console: nothing the page's policy blocked
+    assert [e for e in page.csp_errors if "status of 400" not in e] == []
 
 
 def test_a_wrong_password_shows_an_error_and_accepts_nothing(page, stack):
@@ -161,6 +195,23 @@ def test_without_javascript_an_existing_person_signs_in_and_accepts_by_post(page
     page.click("#accept")
     page.wait_for_selector("h1:has-text('You now have access')")
     assert not any("password" in u for u in page.requested_urls)
+
+
+def test_without_javascript_someone_with_an_authenticator_app_gives_its_code_on_a_second_page(page_without_js,
+                                                                                               stack):
+    from tests.totp import fresh_code
+
+    page = page_without_js
+    invitee, secret = _verified_user_with_app(stack, "nojs-app")
+    _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    page.fill("#password", "my own password")
+    page.click("#accept")
+    page.wait_for_selector("h1:has-text('Enter your sign-in code')")
+    page.fill("#code", fresh_code(secret, margin=8))
+    page.click("#accept")
+    page.wait_for_selector("h1:has-text('You now have access')")
+    assert not any("password" in u or "code=" in u or "session" in u for u in page.requested_urls)
 
 
 def test_without_javascript_declining_asks_for_confirmation_first(page_without_js, stack):

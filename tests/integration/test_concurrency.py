@@ -69,11 +69,16 @@ def _race(action, threads: int) -> list[str]:
         return list(pool.map(attempt, range(threads)))
 
 
-def _user(deps, email):
+def _user(deps, email, with_app: bool = False):
+    """A verified user; `with_app`: the profile says an authenticator app is on (partner roles require one)."""
     user = User(deps.secrets.new_id("usr"), email, "F", "L", datetime.now(timezone.utc), email_verified=True)
     tx = deps.store.transaction()
     deps.store.users.add(tx, user)
     tx.commit()
+    if with_app:
+        tx = deps.store.transaction()
+        deps.store.users.set_mfa(tx, user.user_id, True)
+        tx.commit()
     return user
 
 
@@ -180,7 +185,7 @@ def test_co_owners_accepting_at_once_both_land_on_the_client_row(deps):
     from chalicelib.domain import scopes
     from chalicelib.services import access, clients, partners
 
-    admin = _user(deps, "firm-admin@example.com")
+    admin = _user(deps, "firm-admin@example.com", with_app=True)
     partner, _ = partners.create(deps, signed_in(deps, Principal(admin.user_id)), "Firm")
     firm = access.authorize(deps, scopes.partner("clients.create"), Principal(admin.user_id),
                             {"partner_id": partner.partner_id})

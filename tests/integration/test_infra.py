@@ -402,20 +402,44 @@ def test_the_api_policy_grants_every_dynamodb_action_the_code_can_call(templates
     assert granted == used | set(TRANSACT_ENTRY_ACTIONS.values()), "the policy grants what no code calls"
 
 
+# Made with the signed-in user's own access token: Cognito authorizes them by that token and evaluates no IAM
+# policy ("Amazon Cognito doesn't evaluate IAM policies in requests for this API operation").
+TOKEN_AUTHORIZED = {"AssociateSoftwareToken", "VerifySoftwareToken"}
+
+
+def _cognito_model():
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("cognito-idp")
+
+
 def _cognito_calls_of_the_identity_adapter() -> set[str]:
+    from botocore import xform_name
+
     tree = ast.parse((ROOT / "chalicelib" / "adapters" / "cognito.py").read_text(encoding="utf-8"))
     names = {node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
              and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Attribute)
              and node.func.value.attr == "_idp"}
-    return {"".join(part.title() for part in name.split("_")) for name in names}
+    operations = {xform_name(op): op for op in _cognito_model().operation_names}
+    assert names <= set(operations), f"not Cognito operations: {sorted(names - set(operations))}"
+    return {operations[name] for name in names}
+
+
+def test_the_calls_left_out_of_the_policy_are_the_ones_authorized_by_the_users_token():
+    calls = _cognito_calls_of_the_identity_adapter()
+    assert TOKEN_AUTHORIZED <= calls
+    model = _cognito_model()
+    for operation in TOKEN_AUTHORIZED:
+        members = model.operation_model(operation).input_shape.members
+        assert "AccessToken" in members and "UserPoolId" not in members, operation
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_api_policy_grants_every_cognito_call_of_the_identity_adapter_on_the_pool_only(templates, stage):
     arns = _Arns(templates, stage)
     policy = _policy(templates, stage, "api_handler")
-    calls = _cognito_calls_of_the_identity_adapter()
-    assert "AdminInitiateAuth" in calls
+    calls = _cognito_calls_of_the_identity_adapter() - TOKEN_AUTHORIZED
+    assert {"AdminInitiateAuth", "AdminRespondToAuthChallenge", "AdminSetUserMFAPreference"} <= calls
     assert sorted(c for c in calls if not _grants(policy, f"cognito-idp:{c}", arns.user_pool)) == []
     granted = {a.split(":")[1] for s in _statements(policy) for a in as_list(s["Action"]) if a.startswith("cognito")}
     assert granted == calls, "the policy grants Cognito calls the adapter never makes"
@@ -613,6 +637,20 @@ def _run_flow(client, base_url: str) -> None:
     assert call("POST", "/auth/logout", token=tokens["access_token"])[0] == 204
     # Work for the sweep: an invitation of another account that is due once the clock moves on.
     other = signed_in("second-owner@example.com")
+    # A firm's admin needs an authenticator app, and then signs in with its code.
+    from tests.totp import fresh_code
+
+    status, started = call("POST", "/me/mfa/totp", token=other)
+    assert status == 200, started
+    status, confirmed = call("POST", "/me/mfa/totp/verify", {"code": fresh_code(started["secret"])}, other)
+    assert status == 200, confirmed
+    status, pending = call("POST", "/auth/login", {"email": "second-owner@example.com",
+                                                   "password": "correct horse battery"})
+    assert status == 202, pending
+    status, tokens = call("POST", "/auth/login/totp", {"session": pending["session"],
+                                                       "code": fresh_code(started["secret"])})
+    assert status == 200, tokens
+    other = tokens["access_token"]
     status, second = call("POST", "/accounts", {"name": "Second", "type": "personal"}, other)
     assert status == 201, second
     status, invitation = call("POST", f"/accounts/{second['account_id']}/invitations",
@@ -641,7 +679,7 @@ def _required_permissions(service: str, operation: str, params: dict, arns: _Arn
         resource = arns.index(params["IndexName"]) if params.get("IndexName") else arns.table
         return [(f"dynamodb:{operation}", resource)]
     if service == "cognito-idp":
-        return [(f"cognito-idp:{operation}", arns.user_pool)]
+        return [] if operation in TOKEN_AUTHORIZED else [(f"cognito-idp:{operation}", arns.user_pool)]
     if service == "ses":
         identity = arns.sender_identities[0]
         needs = [(f"ses:{operation}", identity)]
@@ -662,7 +700,9 @@ def test_the_recorder_saw_the_flow(recorded_calls):
     seen = {(service, operation) for service, operation, _ in recorded_calls["api_handler"]}
     # The flow's reads, transactions, sign-in and mail were all seen; the sweep's work too.
     assert {("dynamodb", "GetItem"), ("dynamodb", "Query"), ("dynamodb", "TransactWriteItems"),
-            ("cognito-idp", "AdminInitiateAuth"), ("ses", "SendEmail")} <= seen
+            ("cognito-idp", "AdminInitiateAuth"), ("ses", "SendEmail"), ("cognito-idp", "AssociateSoftwareToken"),
+            ("cognito-idp", "VerifySoftwareToken"), ("cognito-idp", "AdminSetUserMFAPreference"),
+            ("cognito-idp", "AdminRespondToAuthChallenge")} <= seen
     swept = {(service, operation) for service, operation, _ in recorded_calls["expire-invitations"]}
     assert ("dynamodb", "Query") in swept and ("dynamodb", "TransactWriteItems") in swept
 

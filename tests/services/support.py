@@ -7,8 +7,9 @@ from chalicelib.services import access
 from chalicelib.services.principal import Principal
 
 
-def person(deps, name: str, verified: bool = True) -> Principal:
-    """A user of the table (and of the fake user pool, password `"{name} password"`)."""
+def person(deps, name: str, verified: bool = True, totp: bool = False) -> Principal:
+    """A user of the table (and of the fake user pool, password `"{name} password"`); with `totp`, with an
+    authenticator app (partner roles require one)."""
     uid = deps.secrets.new_id("usr")
     email = f"{name}.{uid.split('_')[1]}@example.com"
     user = User(uid, email, name.title(), "Example", deps.clock.now(), email_verified=verified)
@@ -16,7 +17,25 @@ def person(deps, name: str, verified: bool = True) -> Principal:
     deps.store.users.add(tx, user)
     tx.commit()
     deps.identity.create_user(uid, email, f"{name} password", email_verified=verified)
-    return Principal(uid, source_ip="198.51.100.7")
+    principal = Principal(uid, source_ip="198.51.100.7")
+    if totp:
+        enrol(deps, principal)
+    return principal
+
+
+def access_token(deps, principal: Principal) -> str:
+    """A fresh access token of the fake user pool, as signing in with the password gives (no app yet)."""
+    return deps.identity.sign_in(principal.user_id, deps.identity.users[principal.user_id].password).access_token
+
+
+def enrol(deps, principal: Principal) -> str:
+    """Add an authenticator app the way the routes do (its secret, then its code); returns the token used."""
+    from chalicelib.services import mfa
+
+    token = access_token(deps, principal)
+    mfa.start(deps, signed_in(deps, principal), token)
+    mfa.confirm(deps, signed_in(deps, principal), token, deps.identity.code_for(principal.user_id))
+    return token
 
 
 def user_of(deps, principal: Principal) -> User:

@@ -235,7 +235,7 @@ def test_checking_an_action_outside_the_matrix_is_a_validation_error(deps, owner
 
 @pytest.fixture
 def firm(deps):
-    admin = person(deps, "petra")
+    admin = person(deps, "petra", totp=True)
     partner, _ = partners.create(deps, signed_in(deps, admin), "Ledger & Co")
     return partner, admin
 
@@ -253,7 +253,7 @@ def test_a_partner_admin_reaches_every_client_of_the_firm_as_advisor_acting_for_
 
 def test_staff_reach_only_the_clients_assigned_to_them(deps, firm):
     partner, _ = firm
-    adviser, other = person(deps, "sven"), person(deps, "stella")
+    adviser, other = person(deps, "sven", totp=True), person(deps, "stella", totp=True)
     for who in (adviser, other):
         add_staff(deps, partner, who, "staff")
     mine = client_account(deps, partner.partner_id, person(deps, "cleo"), assigned=[adviser.user_id])
@@ -280,8 +280,9 @@ def test_an_advisors_refused_attempt_is_audited_as_acting_for_the_firm(deps, fir
     partner, admin = firm
     client = client_account(deps, partner.partner_id, person(deps, "cleo"))
 
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as refused:
         on_account(deps, admin, client.account_id, "money.withdraw")
+    assert refused.value.code == "forbidden"
 
     denied = deps.store.audit.list("account", client.account_id, 1, None).items[0]
     assert denied.action == "access.denied" and denied.actor.acting_for == partner.partner_id
@@ -289,7 +290,7 @@ def test_an_advisors_refused_attempt_is_audited_as_acting_for_the_firm(deps, fir
 
 def test_removing_a_staff_member_ends_their_advisor_access_at_once(deps, firm):
     partner, admin = firm
-    adviser = person(deps, "sven")
+    adviser = person(deps, "sven", totp=True)
     add_staff(deps, partner, adviser, "staff")
     client = client_account(deps, partner.partner_id, person(deps, "cleo"), assigned=[adviser.user_id])
     on_account(deps, adviser, client.account_id)
@@ -316,12 +317,13 @@ def test_creating_a_partner_makes_the_caller_its_partner_admin(deps, firm):
 
 def test_staff_without_the_permission_get_forbidden_in_the_partner_log(deps, firm):
     partner, _ = firm
-    staffer = person(deps, "sven")
+    staffer = person(deps, "sven", totp=True)
     add_staff(deps, partner, staffer, "staff")
 
     assert on_partner(deps, staffer, partner.partner_id, "clients.view").staff.role == "staff"
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as refused:
         on_partner(deps, staffer, partner.partner_id, "staff.manage")
+    assert refused.value.code == "forbidden"
     assert audit_actions(deps, partner.partner_id, "partner")[0] == "access.denied"
 
 
@@ -339,7 +341,7 @@ def test_the_last_partner_admin_cannot_leave_or_be_removed(deps, firm):
     partner, admin = firm
     with pytest.raises(LastOwner):
         partners.remove_staff(deps, on_partner(deps, admin, partner.partner_id), "me")
-    second = person(deps, "paula")
+    second = person(deps, "paula", totp=True)
     add_staff(deps, partner, second, "partner_admin")
     partners.remove_staff(deps, on_partner(deps, second, partner.partner_id), admin.user_id)
     with pytest.raises(NotFound):

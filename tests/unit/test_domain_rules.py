@@ -134,6 +134,28 @@ def test_a_partner_permission_is_granted_only_for_a_listed_role_and_action(role,
         assert role in PARTNER_COLUMNS and action in PARTNER_ACTIONS
 
 
+def test_every_partner_role_states_its_requirements_and_partner_admins_and_staff_need_an_authenticator_app():
+    assert set(permissions.PARTNER_REQUIREMENTS) == set(PARTNER_COLUMNS)
+    assert [role for role in PARTNER_COLUMNS if permissions.partner_role_requires(role, permissions.MFA_TOTP)] == \
+        ["partner_admin", "staff"]  # PERMISSIONS.md: both roles are the firm's staff, and both reach client data
+
+
+@given(roles=st.dictionaries(st.text(max_size=10), st.one_of(st.sampled_from(PARTNER_COLUMNS), st.text(max_size=20)),
+                             max_size=4))
+def test_someone_must_keep_an_app_exactly_when_one_of_their_partner_roles_requires_it(roles):
+    expected = any(permissions.partner_role_requires(role, permissions.MFA_TOTP) for role in roles.values())
+    assert permissions.mfa_required(roles) is expected
+    if expected:
+        assert set(roles.values()) & set(PARTNER_COLUMNS)
+
+
+def test_no_requirement_for_an_unknown_role_or_an_unknown_requirement():
+    assert not permissions.partner_role_requires(None, permissions.MFA_TOTP)
+    assert not permissions.partner_role_requires("owner", permissions.MFA_TOTP)
+    assert not permissions.partner_role_requires("staff", "mfa.sms")
+    assert not permissions.mfa_required({})
+
+
 def test_partner_roles_and_actions_do_not_mix_with_account_ones():
     assert not partner_can("owner", "partner.view")
     assert not partner_can("partner_admin", "money.withdraw")
@@ -267,3 +289,16 @@ def test_quoted_local_parts_and_what_is_not_a_host_name_are_refused(email):
 
 def test_an_address_followed_by_a_line_feed_is_refused_even_unnormalised():
     assert not is_valid_email("a@example.com\n")
+
+
+def test_the_otpauth_uri_names_the_issuer_and_the_address_and_carries_the_secret():
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    from chalicelib.services.mfa import otpauth_uri
+
+    uri = urlsplit(otpauth_uri("o'brien+tax@example.com", "JBSWY3DPEHPK3PXP"))
+
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    assert unquote(uri.path) == "/Latchkey:o'brien+tax@example.com" and "@" not in uri.path
+    assert parse_qs(uri.query) == {"secret": ["JBSWY3DPEHPK3PXP"], "issuer": ["Latchkey"], "algorithm": ["SHA1"],
+                                   "digits": ["6"], "period": ["30"]}

@@ -1,4 +1,4 @@
-"""Audit events, append-only, in their account's or partner's partition under time-ordered ids."""
+"""Audit events, append-only, in their account's, partner's or user's partition under time-ordered ids."""
 from __future__ import annotations
 
 from ...domain.model import Actor, AuditEvent, Page
@@ -9,13 +9,15 @@ from .unit_of_work import UnitOfWork
 
 
 def _log(event: AuditEvent) -> str:
-    return keys.account_pk(event.account_id) if event.account_id else keys.partner_pk(event.partner_id or "")
+    if event.account_id:
+        return keys.account_pk(event.account_id)
+    return keys.user_pk(event.user_log) if event.user_log else keys.partner_pk(event.partner_id or "")
 
 
 def audit_item(e: AuditEvent) -> AuditItem:
     return AuditItem(*keys.audit(_log(e), e.event_id), event_id=e.event_id, account_id=e.account_id,
-                     partner_id=e.partner_id, at=e.at, action=e.action, actor=e.actor.as_dict(),
-                     target_type=e.target_type, target_id=e.target_id, details=e.details)
+                     partner_id=e.partner_id, user_log=e.user_log, at=e.at, action=e.action,
+                     actor=e.actor.as_dict(), target_type=e.target_type, target_id=e.target_id, details=e.details)
 
 
 def to_event(i: AuditItem) -> AuditEvent:
@@ -24,7 +26,7 @@ def to_event(i: AuditItem) -> AuditEvent:
     actor = Actor(a.get("user_id"), a.get("email"), bool(a.get("system")),
                   acting_for.get("partner_id") if isinstance(acting_for, dict) else acting_for)
     return AuditEvent(i.event_id, i.at, i.action, actor, i.target_type, i.target_id, i.details or {},
-                      account_id=i.account_id, partner_id=i.partner_id)
+                      account_id=i.account_id, partner_id=i.partner_id, user_log=i.user_log)
 
 
 class Audit:

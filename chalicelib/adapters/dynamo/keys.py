@@ -13,8 +13,12 @@ def stamp(value: datetime) -> str:
 
 
 # base table ------------------------------------------------------------------------------------
+def user_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
 def user(user_id: str) -> tuple[str, str]:
-    return f"USER#{user_id}", "PROFILE"
+    return user_pk(user_id), "PROFILE"
 
 
 def email_owner(email: str) -> tuple[str, str]:
@@ -40,7 +44,10 @@ def partner_pk(partner_id: str) -> str:
 
 
 def parent_pk(target_type: str, target_id: str) -> str:
-    """The partition of an account or a partner: its members or staff, invitations, seats and audit."""
+    """The partition of an account or a partner (its members or staff, invitations, seats and audit), or of a
+    user (their profile and their own audit)."""
+    if target_type == "user":
+        return user_pk(target_id)
     return account_pk(target_id) if target_type == "account" else partner_pk(target_id)
 
 

@@ -76,6 +76,8 @@ class UserItem(Item, discriminator="user"):
     sessions_revoked_at = UTCDateTimeAttribute(null=True)
     reset_generation = NumberAttribute(null=True)  # a reset link works only while it has the user's generation
     partner_roles = MapAttribute(default=dict)  # partner_id -> role, written with the staff membership
+    mfa_enabled = BooleanAttribute(null=True)  # an authenticator app is confirmed (read by authorization)
+    totp_pending = BooleanAttribute(null=True)  # a TOTP secret was handed out and waits for its first code
 
 
 class EmailItem(Item, discriminator="email"):
@@ -287,6 +289,7 @@ class AuditItem(Item, discriminator="audit"):
     event_id = UnicodeAttribute()
     account_id = UnicodeAttribute(null=True)
     partner_id = UnicodeAttribute(null=True)
+    user_log = UnicodeAttribute(null=True)
     at = UTCDateTimeAttribute()
     action = UnicodeAttribute()
     actor = JSONAttribute()

@@ -12,7 +12,7 @@ import uuid
 from typing import Callable
 
 from ...domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, DomainError, InvalidState,
-                              InvitationPending, LastOwner, RowChanged, UserExists)
+                              InvitationPending, LastOwner, MfaSessionExpired, RowChanged, UserExists)
 from . import connection
 
 _ORDER = ("check", "delete", "put", "update")
@@ -54,6 +54,7 @@ ERRORS: dict[str, ErrorFor] = {
                                                    "changed."),
     "application.draft": lambda _: InvalidState("Save the application before submitting it."),
     "application.in_review": lambda _: InvalidState("Only an application in review can be decided."),
+    "token.unused": lambda _: MfaSessionExpired(),  # the sign-in step a code answers was completed already
 }
 
 

@@ -17,7 +17,8 @@ def to_user(i: UserItem) -> User:
                 created_at=i.created_at, email_verified=i.email_verified, phone=i.phone,
                 last_login_at=i.last_login_at, sessions_revoked_at=i.sessions_revoked_at,
                 partner_roles=i.partner_roles.as_dict() if i.partner_roles else {},
-                reset_generation=int(i.reset_generation or 0))
+                reset_generation=int(i.reset_generation or 0), mfa_enabled=bool(i.mfa_enabled),
+                totp_pending=bool(i.totp_pending))
 
 
 def to_registration(i: SignupItem) -> Registration:
@@ -133,14 +134,28 @@ class Users:
     def mark_verified(self, user_id: str) -> None:
         self._set(user_id, [UserItem.email_verified.set(True)])
 
-    def record_login(self, user_id: str, at: datetime, tx: UnitOfWork | None = None) -> None:
+    def record_login(self, user_id: str, at: datetime, tx: UnitOfWork | None = None,
+                     mfa_enabled: bool | None = None) -> None:
+        """The login time, and whether the user pool asked for an authenticator code if that changed."""
+        actions = [UserItem.last_login_at.set(at)]
+        if mfa_enabled is not None:
+            actions.append(UserItem.mfa_enabled.set(mfa_enabled))
         if tx is None:
-            self._set(user_id, [UserItem.last_login_at.set(at)])
+            self._set(user_id, actions)
         else:
-            tx.update("user.login", _profile(user_id), [UserItem.last_login_at.set(at)], condition=UserItem.pk.exists())
+            tx.update("user.login", _profile(user_id), actions, condition=UserItem.pk.exists())
 
     def revoke_sessions(self, user_id: str, at: datetime) -> None:
         self._set(user_id, [UserItem.sessions_revoked_at.set(at)])
+
+    def start_totp(self, user_id: str) -> None:
+        """A TOTP secret was handed out: its first code may now turn the app on."""
+        self._set(user_id, [UserItem.totp_pending.set(True)])
+
+    def set_mfa(self, tx: UnitOfWork, user_id: str, enabled: bool) -> None:
+        """Whether the user pool asks this user for an authenticator code (authorization reads it from here)."""
+        tx.update("user.mfa", _profile(user_id), [UserItem.mfa_enabled.set(enabled), UserItem.totp_pending.remove()],
+                  condition=UserItem.pk.exists())
 
     def update_profile(self, tx: UnitOfWork, user_id: str, changes: dict) -> None:
         actions = [getattr(UserItem, k).set(v) for k, v in changes.items() if k in _PROFILE_FIELDS]
@@ -154,9 +169,29 @@ class Users:
         tx.update("user.partner_role", _profile(user_id), [action], condition=UserItem.pk.exists())
 
     # one-time mailed tokens ------------------------------------------------------------------------
-    def put_token(self, token: OneTimeToken) -> None:
-        TokenItem(*keys.token(token.token_hash), purpose=token.purpose, user_id=token.user_id, email=token.email,
-                  generation=token.generation, expires_at=token.expires_at, ttl=token.expires_at).save()
+    @staticmethod
+    def _token_item(token: OneTimeToken) -> TokenItem:
+        return TokenItem(*keys.token(token.token_hash), purpose=token.purpose, user_id=token.user_id,
+                         email=token.email, generation=token.generation, expires_at=token.expires_at,
+                         ttl=token.expires_at)
+
+    def put_token(self, token: OneTimeToken, tx: UnitOfWork | None = None) -> None:
+        if tx is None:
+            self._token_item(token).save()
+        else:
+            tx.put("token.new", self._token_item(token))
+
+    def peek_token(self, token_hash: str, purpose: str) -> OneTimeToken | None:
+        """The token, left in place (a wrong answer may be retried), or None."""
+        got = table.get(TokenItem, *keys.token(token_hash))
+        if got is None or got.purpose != purpose:
+            return None
+        return OneTimeToken(token_hash, got.purpose, got.user_id, got.expires_at, email=got.email,
+                            generation=int(got.generation or 0))
+
+    def use_token(self, tx: UnitOfWork, token_hash: str, purpose: str) -> None:
+        """The token goes with the change it allows (condition `token.unused`: of two answers only one wins)."""
+        tx.delete("token.unused", TokenItem(*keys.token(token_hash)), condition=TokenItem.purpose == purpose)
 
     def take_token(self, token_hash: str, purpose: str) -> OneTimeToken | None:
         """Delete and return the token: of two concurrent takers only one gets it."""

@@ -45,16 +45,38 @@
     });
   }
 
+  function acceptAs(t) {
+    return api("POST", "/invitations/" + token + "/accept", null, t.access_token).then(function (r) {
+      done("You now have access", "You are signed in and can manage this account.", t.access_token, r.account_id);
+    });
+  }
+
   var signin = document.getElementById("signin-form");
+  var totp = document.getElementById("totp-form");
   if (signin) {
     signin.addEventListener("submit", function (e) {
       e.preventDefault();
       var email = root.dataset.email, password = document.getElementById("password").value;
       api("POST", "/auth/login", { email: email, password: password }).then(function (t) {
-        return api("POST", "/invitations/" + token + "/accept", null, t.access_token).then(function (r) {
-          done("You now have access", "You are signed in and can manage this account.", t.access_token, r.account_id);
-        });
+        if (t.challenge === "totp") {  // an authenticator app is on: its code is the next step
+          document.getElementById("totp-session").value = t.session;
+          signin.hidden = true;
+          totp.hidden = false;
+          errorBox.hidden = true;
+          document.getElementById("code").focus();
+          return null;
+        }
+        return acceptAs(t);
       }).catch(showError);
+    });
+  }
+  if (totp) {
+    totp.addEventListener("submit", function (e) {
+      e.preventDefault();
+      api("POST", "/auth/login/totp", {
+        session: document.getElementById("totp-session").value,
+        code: document.getElementById("code").value.replace(/\s/g, "")
+      }).then(acceptAs).catch(showError);
     });
   }
   var activate = document.getElementById("activate-form");

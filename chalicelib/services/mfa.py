@@ -1,0 +1,141 @@
+"""Authenticator apps (TOTP): adding one, turning it off, and the sign-in step that waits for its code.
+
+The user pool checks every code. The profile keeps whether the app is on (`mfa_enabled`), so authorization
+reads it from the profile it loads anyway. A partner role may require the app (`domain.permissions`): its
+holder is refused on the firm's routes until the app is on, and cannot turn it off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from ..domain import permissions
+from ..domain.errors import InvalidState, MfaRequired, MfaSessionExpired
+from ..domain.model import Actor, OneTimeToken, User
+from . import audit, ratelimit
+from .access import UserAccess
+from .deps import Deps
+from .ports import SignInChallenge, UnitOfWork
+from .tokens import token_hash
+
+ISSUER = "Latchkey"
+SIGN_IN = "sign_in_totp"  # the purpose of a held sign-in: the password was right, the code is still to come
+PARTNER_LOGS_AT_MOST = 50  # partner logs one change is copied to: a transaction holds at most 100 writes
+_NOT_STARTED = "Start adding the authenticator app first: POST /me/mfa/totp gives the secret for it."
+_KEEP = ("Your role at a partner firm requires an authenticator app, so it stays on while you hold that role. "
+         "To move to a new device, add it again with POST /me/mfa/totp and confirm its code.")
+
+
+@dataclass
+class TotpSecret:
+    """What the user types or scans into the app; shown once, never stored by us."""
+
+    secret: str
+    uri: str
+
+
+@dataclass
+class PendingSignIn:
+    """The answer to a right password when the app's code is still needed."""
+
+    session: str
+    expires_in: int
+
+
+def otpauth_uri(email: str, secret: str) -> str:
+    """The `otpauth://` URI authenticator apps scan: issuer Latchkey, labelled with the user's email."""
+    query = urlencode({"secret": secret, "issuer": ISSUER, "algorithm": "SHA1", "digits": 6, "period": 30})
+    return f"otpauth://totp/{quote(ISSUER)}:{quote(email, safe='')}?{query}"
+
+
+def status(user: User) -> dict:
+    return {"totp_enabled": user.mfa_enabled, "required": permissions.mfa_required(user.partner_roles)}
+
+
+def start(deps: Deps, ctx: UserAccess, access_token: str) -> TotpSecret:
+    """A new secret from the user pool; the app is on only once `confirm` has its first code."""
+    secret = deps.identity.start_totp(access_token)
+    deps.store.users.start_totp(ctx.user.user_id)
+    return TotpSecret(secret, otpauth_uri(ctx.user.email, secret))
+
+
+def confirm(deps: Deps, ctx: UserAccess, access_token: str, code: str) -> User:
+    """The app's first code proves the secret: from now on the user pool asks for a code at every sign-in."""
+    if not ctx.user.totp_pending:
+        raise InvalidState(_NOT_STARTED)
+    deps.identity.confirm_totp(access_token, code)
+    deps.identity.set_totp(ctx.user.user_id, True)
+    tx = deps.store.transaction()
+    record(deps, tx, ctx.user, True, ctx.actor, replaced=ctx.user.mfa_enabled)
+    tx.commit()
+    return replace(ctx.user, mfa_enabled=True, totp_pending=False)
+
+
+def turn_off(deps: Deps, ctx: UserAccess) -> None:
+    """Stop asking for a code at sign-in; refused while a partner role requires the app."""
+    if permissions.mfa_required(ctx.user.partner_roles):
+        raise MfaRequired(_KEEP)
+    deps.identity.set_totp(ctx.user.user_id, False)
+    if ctx.user.mfa_enabled:
+        tx = deps.store.transaction()
+        record(deps, tx, ctx.user, False, ctx.actor)
+        tx.commit()
+
+
+def record(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, **details) -> None:
+    """The profile's flag and its audit events into `tx`."""
+    deps.store.users.set_mfa(tx, user.user_id, enabled)
+    _audit(deps, tx, user, enabled, actor, **details)
+
+
+def _audit(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, **details) -> None:
+    """The change in the user's own log and in the log of each firm they are staff of."""
+    action = "mfa.enabled" if enabled else "mfa.disabled"
+    deps.store.audit.add(tx, audit.user_event(deps, user.user_id, action, actor, **details))
+    for partner_id in sorted(user.partner_roles)[:PARTNER_LOGS_AT_MOST]:
+        deps.store.audit.add(tx, audit.partner_event(deps, partner_id, action, actor, "user", user.user_id,
+                                                     **details))
+
+
+def seen_at_sign_in(deps: Deps, tx: UnitOfWork, user: User, asked: bool) -> bool | None:
+    """Whether the user pool asked this sign-in for a code, against the profile: a difference means the app was
+    turned on or off in the user pool directly (the user's token allows that). The change is audited into `tx`;
+    returns the flag the sign-in writes with the login time (None: unchanged)."""
+    if user.mfa_enabled == asked:
+        return None
+    _audit(deps, tx, user, asked, Actor(user.user_id, user.email), seen_at="sign_in")
+    return asked
+
+
+def hold(deps: Deps, user: User, challenge: SignInChallenge, receipt) -> PendingSignIn:
+    """The password was right: its attempt is given back, and the sign-in waits for the code, bound to this
+    user (only the session's hash is stored). It lasts as long as the user pool's own session."""
+    minutes = deps.settings.totp_sign_in_minutes
+    tx = deps.store.transaction()
+    ratelimit.refund(deps, receipt, tx)
+    deps.store.users.put_token(OneTimeToken(token_hash(challenge.session), SIGN_IN, user.user_id,
+                                            deps.clock.now() + timedelta(minutes=minutes), email=user.email,
+                                            generation=user.reset_generation), tx)
+    tx.commit()
+    return PendingSignIn(challenge.session, minutes * 60)
+
+
+def held(deps: Deps, session: str) -> OneTimeToken:
+    """The sign-in this session holds, or 401 `mfa_session_expired` (unknown, completed or too old)."""
+    pending = deps.store.users.peek_token(token_hash(session), SIGN_IN)
+    if pending is None or pending.is_expired(deps.clock.now()):
+        raise MfaSessionExpired()
+    return pending
+
+
+def check_unchanged(pending: OneTimeToken, user: User | None) -> User:
+    """The user the sign-in was held for, unless a password reset came since (it ends every sign-in)."""
+    if user is None or user.reset_generation != pending.generation:
+        raise MfaSessionExpired()
+    return user
+
+
+def complete(deps: Deps, tx: UnitOfWork, pending: OneTimeToken) -> None:
+    """Into the sign-in's transaction: the held session is used up (of two answers only one wins)."""
+    deps.store.users.use_token(tx, pending.token_hash, SIGN_IN)
