@@ -10,6 +10,8 @@ import uuid
 import pytest
 import requests
 
+from tests.totp import fresh_code
+
 pytestmark = pytest.mark.e2e
 PASSWORD = "a long enough password"
 BULK_CLIENTS = 40
@@ -42,6 +44,13 @@ def _activate(stack, email, first) -> dict:
     return r.json()
 
 
+def _add_app(stack, headers) -> None:
+    """The firm's people sign in with an authenticator app: without one, the firm refuses them."""
+    secret = requests.post(f"{stack}/me/mfa/totp", headers=headers).json()["secret"]
+    r = requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)}, headers=headers)
+    assert r.status_code == 200, r.text
+
+
 def _owner_status(client: dict) -> dict:
     return {o["email"]: o["activation_status"] for o in client["owners"]}
 
@@ -50,6 +59,7 @@ def test_a_firm_onboards_its_clients_over_http(stack):
     tag = uuid.uuid4().hex[:8]
     admin = _signup(stack, f"fay-{tag}@firm.example")
     partner = requests.post(f"{stack}/partners", json={"name": "Ledger & Sons"}, headers=admin).json()
+    _add_app(stack, admin)
     firm = f"{stack}/partners/{partner['partner_id']}"
 
     # a staff member is invited and activates through the link
@@ -58,6 +68,7 @@ def test_a_firm_onboards_its_clients_over_http(stack):
                          headers=admin).status_code == 201
     joined = _activate(stack, staff_email, "Sven")
     staff = {"Authorization": f"Bearer {joined['access_token']}"}
+    _add_app(stack, staff)
     staff_id = requests.get(f"{stack}/me", headers=staff).json()["user"]["user_id"]
     assert requests.get(f"{stack}/me", headers=staff).json()["partners"][0]["role"] == "staff"
 
