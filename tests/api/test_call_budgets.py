@@ -281,6 +281,18 @@ def _decline_form(w):
     return Request("POST", f"/i/{w.invite()[2]}/decline", raw="confirm=yes", headers=FORM_HEADERS)
 
 
+@scenario("GET", "/i/{token}/forgot")
+def _forgot_page(w):
+    email, _ = w.person()
+    return Request("GET", f"/i/{w.invite(email)[2]}/forgot")
+
+
+@scenario("POST", "/i/{token}/forgot")
+def _forgot_form(w):
+    email, _ = w.person()
+    return Request("POST", f"/i/{w.invite(email)[2]}/forgot", raw="", headers=FORM_HEADERS)
+
+
 # pages ------------------------------------------------------------------------------------------
 @scenario("GET", "/static/latchkey.css")
 def _css(w): return Request("GET", "/static/latchkey.css")
