@@ -110,7 +110,9 @@ def _open_invitation(call):
           summary="Forgot password, from an invitation: offers to mail a reset link to the invited address")
 def forgot_page(call):
     inv, refused = _open_invitation(call)
-    return refused or page("forgot", token=call.params["token"], email=inv.email, sent=False)
+    if refused:
+        return refused
+    return page("forgot", token=call.params["token"], email=inv.email, sent=False)
 
 
 @endpoint(bp, "/i/{token}/forgot", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
