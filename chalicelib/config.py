@@ -28,6 +28,7 @@ class Config:
     mail_send_rate: float | None
     export_bucket: str
     mail_queue: str = ""
+    app_url: str = ""  # where people use Latchkey once they have access (the page after accepting links to it)
     rate_limits: tuple = ()  # (setting, value) pairs that replace the services' default limits
 
     @property
@@ -62,6 +63,7 @@ def load(env: dict | None = None) -> Config:
         mail_send_rate=float(env["MAIL_SEND_RATE"]) if env.get("MAIL_SEND_RATE") else None,
         export_bucket=env.get("EXPORT_BUCKET", ""),
         mail_queue=mail_queue_name(env),
+        app_url=(env.get("APP_URL") or "").strip(),
         rate_limits=_rate_limits(env.get("RATE_LIMITS") or ""),
     )
 

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+APP_URL = "https://app.latchkey.example/"  # where the page after accepting sends people
 
 
 def _free_port() -> int:
@@ -26,7 +27,8 @@ def stack():
     from tests.conftest import TEST_RATE_LIMITS
 
     env = {**os.environ, "PORT": str(port), "MOTO_PORT": str(moto_port),
-           "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example", "RATE_LIMITS": TEST_RATE_LIMITS}
+           "PLATFORM_REVIEWER_EMAILS": "reviewer@latchkey.example", "RATE_LIMITS": TEST_RATE_LIMITS,
+           "APP_URL": APP_URL}
     env.pop("PUBLIC_BASE_URL", None)
     log = open(os.environ.get("STACK_LOG", os.devnull), "w")
     proc = subprocess.Popen([sys.executable, "scripts/local_stack.py"], cwd=ROOT, env=env,

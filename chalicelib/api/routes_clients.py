@@ -15,8 +15,9 @@ from .validation import parse_limit
 
 bp = Blueprint(__name__)
 PAGED = ("limit", "cursor")
-PER_OWNER = Budget(reads=13, transactions=10, writes=10, note="the row and the account, then per owner invited: "
-                   "the client row read again, one transaction, the send recorded (a group has up to ten owners)")
+PER_OWNER = Budget(reads=14, transactions=10, writes=10, note="the row and the account, whether the owners have a "
+                   "login (one BatchGetItem), then per owner invited: the client row read again, one transaction, "
+                   "the send recorded (a group has up to ten owners)")
 
 
 def _client(c, users: dict | None = None, when=None) -> dict:
@@ -95,8 +96,8 @@ def invite_owners(call):
 
 @endpoint(bp, "/partners/{partner_id}/clients/{client_id}/invitations/{invitation_id}/resend", "POST",
           scope=scopes.partner("clients.invite"), body=schemas.RESEND,
-          budget=Budget(reads=5, transactions=1, writes=1, note="the row, the account, the invitation, and the row "
-                        "again inside the retried transaction"),
+          budget=Budget(reads=6, transactions=1, writes=1, note="the row, the account, the invitation, the row "
+                        "again inside the retried transaction, and whether the owner has a login (their mail's wording)"),
           tag="clients", summary="Resend an owner's activation invitation from the client list")
 def resend_owner_invitation(call):
     inv = clients.resend(call.deps, call.ctx, call.params["client_id"], call.params["invitation_id"],
@@ -105,7 +106,8 @@ def resend_owner_invitation(call):
 
 
 @endpoint(bp, "/partners/{partner_id}/clients/{client_id}/guests", "POST", scope=scopes.partner("clients.invite"),
-          budget=Budget(reads=3, transactions=1, writes=1), body=schemas.ADD_GUEST, status=201, tag="clients",
+          budget=Budget(reads=4, transactions=1, writes=1, note="the client row and its account, then whether the "
+                        "guest has a login (their mail's wording)"), body=schemas.ADD_GUEST, status=201, tag="clients",
           summary="Add a guest to a client account: they are invited at once")
 def add_guest(call):
     return present.invitation(clients.add_guest(call.deps, call.ctx, call.params["client_id"], call.body), now(call))

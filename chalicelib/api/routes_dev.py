@@ -14,7 +14,7 @@ from ..services.invitations import expiry  # noqa: F401  (registers the expiry s
 from . import budgets, present, schemas
 from .budgets import Budget
 from .http import LOCAL_ONLY, endpoint
-from .pages import page
+from .pages import page, style_attribute_hashes
 
 bp = Blueprint(__name__)
 
@@ -56,7 +56,19 @@ def outbox(call):
 @endpoint(bp, "/_dev/mail", "GET", scope=LOCAL_ONLY, budget=DELIVERS, tag="local", query=("to",), produces="text/html",
           summary="A page listing the local mail with clickable links")
 def mail_page(call):
-    return page("dev_mail", mails=_outbox(call), to=call.query.get("to"))
+    mails = [{**m, "preview": _preview(m["html"])} for m in _outbox(call)]
+    return page("dev_mail", mails=mails, to=call.query.get("to"),
+                style_attributes=style_attribute_hashes([m["preview"] for m in mails]))
+
+
+def _preview(html: str | None) -> str:
+    """The mail's HTML for the page's sandboxed frame (`srcdoc`, escaped by the template): its links open in the
+    page itself when clicked, as they would from a mail program, instead of inside the frame."""
+    html = html or ""
+    head = html.find("<head>")
+    if head < 0:
+        return '<base target="_top">' + html
+    return html[:head + len("<head>")] + '<base target="_top">' + html[head + len("<head>"):]
 
 
 @endpoint(bp, "/_dev/clock", "POST", scope=LOCAL_ONLY, budget=budgets.NONE, body=schemas.CLOCK, tag="local",

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import container
 from ..domain import scopes
 from ..domain.errors import DomainError, ValidationFailed
 from ..domain.invitations import ROLE_LABELS, STATUSES
 from ..domain.permissions import INVITE_PERMISSION
+from ..domain.role_summaries import interim_role, summary as role_summary
 from ..services.invitations import invitee, inviter
 from . import budgets, present, schemas
 from .budgets import Budget
@@ -149,7 +151,22 @@ def landing_page(call):
 def _landing(call, inv, error: str | None = None, status: int = 200):
     view = _public_view(call, inv)
     return page("invitation", status=status, inv=view, token=call.params["token"], role_label=ROLE_LABELS[inv.role],
-                target_name=inv.target_name, expires_on=inv.expires_at.strftime("%-d %B %Y"), error=error)
+                target_name=inv.target_name, expires_on=inv.expires_at.strftime("%-d %B %Y"), error=error,
+                message=inv.message, inviter_email=inv.invited_by_email,
+                role_summary=role_summary(inv.target_type, inv.role),
+                after=_after(inv, new_login=not view["existing_user"]))
+
+
+def _after(inv, new_login: bool) -> dict:
+    """What the person has once they accept, and their next step (the landing page's and the forms' pages)."""
+    return {"target_name": inv.target_name, "target_type": inv.target_type, "role_label": ROLE_LABELS[inv.role],
+            "role_summary": role_summary(inv.target_type, inv.role), "email": inv.email, "new_login": new_login,
+            "application": inv.target_type == "account" and interim_role(inv.role) is not None,
+            "app_url": container.config().app_url}
+
+
+def _joined(inv, title: str, text: str, new_login: bool, status: int = 200):
+    return page("joined", status=status, title=title, text=text, after=_after(inv, new_login))
 
 
 # the landing page's forms, for browsers without JavaScript: they POST (never GET: a password must not reach
@@ -184,8 +201,8 @@ def activate_form(call):
                                   body.get("last_name"), call.source_ip)
     except DomainError as exc:
         return _refused(exc)
-    return page("message", status=201, title="Welcome to Latchkey",
-                text=f"Your login is ready and you have access to {inv.target_name}. Sign in to Latchkey to use it.")
+    return _joined(inv, "Welcome to Latchkey", f"Your login is ready and you accepted the invitation to "
+                   f"{inv.target_name}.", new_login=True, status=201)
 
 
 def _accept_as(call, tokens):
@@ -197,8 +214,8 @@ def _accept_as(call, tokens):
     principal = container.verifier().verify(tokens.access_token, call.source_ip)
     ctx = access.authorize(call.deps, SIGNED_IN, principal, {})
     accepted, _ = invitee.accept(call.deps, ctx, call.params["token"])
-    return page("message", title="You now have access",
-                text=f"You accepted the invitation to {accepted.target_name}. Sign in to Latchkey to use it.")
+    return _joined(accepted, "You now have access", f"You accepted the invitation to {accepted.target_name}.",
+                   new_login=False)
 
 
 def _sign_in_again(call, error: str, status: int):

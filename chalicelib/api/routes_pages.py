@@ -8,7 +8,9 @@ from chalice import Blueprint, Response
 
 from ..domain.errors import DomainError
 from ..services import identity
+from ..services.invitations import invitee
 from . import budgets
+from .budgets import Budget
 from .http import PUBLIC, endpoint
 from .pages import page
 from .validation import validate
@@ -25,7 +27,7 @@ def _form(call) -> dict:
 
 
 @endpoint(bp, "/static/latchkey.css", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", produces="text/css",
-          summary="The site's style sheet")
+          summary="The site's style sheet (the pages carry it inline; this copy is for anything else that links it)")
 def stylesheet(call):
     return Response(body=_CSS.read_text(encoding="utf-8"), status_code=200,
                     headers={"Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"})
@@ -38,7 +40,7 @@ def favicon(call):
 
 
 @endpoint(bp, "/static/invite.js", "GET", scope=PUBLIC, budget=budgets.NONE, tag="pages", produces="application/javascript",
-          summary="The invitation page's script (same origin, so the CSP allows it)")
+          summary="The invitation page's script (the page carries it inline; this copy is for anything else)")
 def invite_script(call):
     return Response(body=(_CSS.parent / "invite.js").read_text(encoding="utf-8"), status_code=200,
                     headers={"Content-Type": "application/javascript; charset=utf-8",
@@ -83,3 +85,47 @@ def reset_submit(call):
     except DomainError as exc:
         return page("message", status=404, title="This link does not work any more", text=exc.message)
     return page("message", title="Your password is changed", text="Sign in with your new password.")
+
+
+# "Forgot password?" from the invitation page's sign-in form: the reset link goes to the invited address (the
+# person types nothing, and no address reaches a URL); GET shows, POST sends.
+FORGOT_READ = Budget(reads=1, note="the link and the caller's miss counter in one BatchGetItem")
+
+
+def _open_invitation(call):
+    """The link's invitation while it can still be accepted, or the page that says why not."""
+    try:
+        inv = invitee.lookup(call.deps, call.params["token"], call.source_ip)
+    except DomainError as exc:
+        return None, page("message", status=429 if exc.code == "rate_limited" else 404,
+                          title="This invitation link does not work",
+                          text="The link is not valid or was replaced by a newer one. Ask for a new invitation.")
+    if inv.effective_status(call.deps.clock.now()) != "pending":
+        return None, page("message", status=410, title="This invitation is no longer open",
+                          text="Sign in to Latchkey as usual, or ask for a new invitation.")
+    return inv, None
+
+
+@endpoint(bp, "/i/{token}/forgot", "GET", scope=PUBLIC, budget=FORGOT_READ, tag="pages", produces="text/html",
+          summary="Forgot password, from an invitation: offers to mail a reset link to the invited address")
+def forgot_page(call):
+    inv, refused = _open_invitation(call)
+    if refused:
+        return refused
+    return page("forgot", token=call.params["token"], email=inv.email, sent=False)
+
+
+@endpoint(bp, "/i/{token}/forgot", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
+          budget=Budget(reads=1, writes=1, note="the link, then the source's reset counter; whether the address has "
+                        "a user is the mail worker's business"),
+          summary="Mail a reset link to the invited address (the same answer whether or not it has a login)")
+def forgot_submit(call):
+    inv, refused = _open_invitation(call)
+    if refused:
+        return refused
+    try:
+        identity.forgot_password(call.deps, inv.email, call.source_ip)
+    except DomainError as exc:
+        return page("message", status=429 if exc.code == "rate_limited" else 400, title="This did not work",
+                    text=exc.message)
+    return page("forgot", token=call.params["token"], email=inv.email, sent=True)

@@ -138,9 +138,10 @@ def handle_message(deps: Deps, message: dict, pacer: Pacer) -> dict:
                     pending.extend(_redo_mail(deps, ctx, previous))
                 continue
             pending.extend(_one_owner(deps, ctx, job, client, owner, counts))
+    known = deps.store.users.ids_for_emails([item.invitation.email for item in pending])
     for item in pending:
         pacer.wait()
-        inviter.send_only(deps, item.invitation, item.raw_token)
+        inviter.send_only(deps, item.invitation, item.raw_token, item.invitation.email in known)
     _record_sends(deps, partner_id, job_id, pending)
     deps.store.jobs.finish(partner_id, job_id)
     return counts

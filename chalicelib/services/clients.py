@@ -134,6 +134,9 @@ def invite_owners(deps: Deps, ctx: PartnerAccess, client_id: str, emails: list[s
     wanted = [normalize_email(e) for e in emails] if emails else \
         [o.email for o in client.owners if o.activation_status(now) != "active"]
     account_ctx = advisor_context(deps, ctx, client)
+    # Whether each address has a login (its mail's wording), for every owner at once: one read, not one each.
+    known = deps.store.users.ids_for_emails([e for e in wanted if client.owner(e) is not None and
+                                             client.owner(e).activation_status(now) not in ("active", "invited")])
     results = []
     for email in dict.fromkeys(wanted):
         owner = client.owner(email)
@@ -150,7 +153,7 @@ def invite_owners(deps: Deps, ctx: PartnerAccess, client_id: str, emails: list[s
                 inv = inviter.create(deps, account_ctx, {
                     "email": email, "role": "owner", "first_name": owner.first_name or None,
                     "last_name": owner.last_name or None, "expires_in_days": rules.ACTIVATION_DAYS,
-                    "form_id": form_id})
+                    "form_id": form_id}, known=email in known)
                 result.update(status="sent", invitation_id=inv.invitation_id)
             except InvitationPending:
                 result["status"] = "already_pending"

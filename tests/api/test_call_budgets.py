@@ -327,6 +327,18 @@ def _decline_form(w):
     return Request("POST", f"/i/{w.invite()[2]}/decline", raw="confirm=yes", headers=FORM_HEADERS)
 
 
+@scenario("GET", "/i/{token}/forgot")
+def _forgot_page(w):
+    email, _ = w.person()
+    return Request("GET", f"/i/{w.invite(email)[2]}/forgot")
+
+
+@scenario("POST", "/i/{token}/forgot")
+def _forgot_form(w):
+    email, _ = w.person()
+    return Request("POST", f"/i/{w.invite(email)[2]}/forgot", raw="", headers=FORM_HEADERS)
+
+
 # pages ------------------------------------------------------------------------------------------
 @scenario("GET", "/static/latchkey.css")
 def _css(w): return Request("GET", "/static/latchkey.css")
@@ -722,9 +734,21 @@ def _count(client_api, request: Request) -> Counter:
     return counter.calls
 
 
-def test_inviting_someone_costs_at_most_three_dynamodb_calls(api, world):  # noqa: F811
+def test_inviting_someone_costs_at_most_four_dynamodb_calls(api, world):  # noqa: F811
+    # authorization, the transaction, the send recorded, and whether the invitee has a login (their mail's wording)
     calls = _count(api, _invite(world))
-    assert sum(calls.values()) <= 3, dict(calls)
+    assert sum(calls.values()) <= 4, dict(calls)
+    assert calls["GetItem"] <= 1, dict(calls)
+
+
+def test_inviting_someone_with_a_login_and_a_newcomer_costs_the_same_calls(api, world):  # noqa: F811
+    # the inviter's request does not tell them whether the address has a login
+    email, _ = world.person()
+    known = _count(api, Request("POST", f"/accounts/{world.account}/invitations", {"email": email, "role": "guest"},
+                                token=world.owner, expect=201))
+    newcomer = _count(api, Request("POST", f"/accounts/{world.account}/invitations",
+                                   {"email": unique_email("new"), "role": "guest"}, token=world.owner, expect=201))
+    assert known == newcomer
 
 
 @pytest.mark.parametrize("status", [None, "pending", "accepted", "declined", "revoked", "expired"])

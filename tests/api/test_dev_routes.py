@@ -1,6 +1,7 @@
 """The local stage's tools (/_dev/...): they work under `make run` and do not exist in any other stage."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timezone
 
@@ -96,6 +97,7 @@ def test_the_mail_page_lists_the_mail_with_clickable_links(api):
 
 
 def test_the_mail_page_has_a_strict_content_security_policy_and_sends_no_referrer(api):
+    signup(api, unique_email())  # at least one mail, whose styles the page must allow
     r = api.get("/_dev/mail")
     assert r.status_code == 200
     assert r.headers["Referrer-Policy"] == "no-referrer"
@@ -103,10 +105,31 @@ def test_the_mail_page_has_a_strict_content_security_policy_and_sends_no_referre
     csp = {d[0]: d[1:] for d in directives}
     assert csp["default-src"] == ["'none'"]
     assert csp.get("frame-ancestors") == ["'none'"]
+    assert csp["script-src"] == ["'none'"]
     for directive, sources in csp.items():
         for source in sources:
-            assert source in ("'self'", "'none'"), f"{directive} allows {source}"
+            # this site, nothing, or one exact block by its hash; attributes only by their hashes
+            allowed = source in ("'self'", "'none'") or re.fullmatch(r"'sha256-[A-Za-z0-9+/]{43}='", source)
+            allowed = allowed or (directive == "style-src-attr" and source == "'unsafe-hashes'")
+            assert allowed, f"{directive} allows {source}"
     assert r.headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_the_mail_page_shows_each_mails_html_in_a_sandboxed_frame_escaped_and_its_text(api):
+    email = unique_email()
+    signup(api, email, first_name='<b>"Bo"</b>')
+    [mail] = api.get(f"/_dev/outbox?to={email}").json["items"]
+    page = api.get(f"/_dev/mail?to={email}").body.decode()
+    [frame] = re.findall(r"<iframe[^>]*>", page)
+    # the frame runs nothing and is not of this origin; its document is the mail's HTML, escaped into the attribute
+    assert re.search(r'sandbox="[^"]*"', frame) and "allow-scripts" not in frame and "allow-same-origin" not in frame
+    srcdoc = re.search(r'srcdoc="([^"]*)"', frame).group(1)
+    assert "<" not in srcdoc and '"' not in srcdoc
+    assert html.unescape(srcdoc).replace('<base target="_top">', "") == mail["html"]
+    assert "&amp;lt;b&amp;gt;" in srcdoc  # the name, escaped in the mail, escaped again in the page
+    # and the text part follows it, escaped once
+    [text] = re.findall(r"<pre>(.*?)</pre>", page, re.S)
+    assert "<b>" not in text and html.unescape(text) == mail["text"]
 
 
 def test_the_mail_page_loads_nothing_from_another_site(api):

@@ -1,38 +1,14 @@
 """A person follows the mailed invitation link in a real browser."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import requests
 
+from tests.browser.support import open_mail_link as _open_mail_link
+from tests.browser.support import owner_with_invitation as _owner_with_invitation
+from tests.browser.support import verified_user as _verified_user
+
 pytestmark = pytest.mark.browser
-
-
-def _owner_with_invitation(stack, role="collaborator", expires_in_days=30, invitee=None):
-    tag = uuid.uuid4().hex[:8]
-    owner_email, invitee = f"owner-{tag}@example.com", invitee or f"friend-{tag}@example.com"
-    requests.post(f"{stack}/auth/signup", json={"email": owner_email, "password": "owner password",
-                                                "first_name": "Olive", "last_name": "Owner"})
-    link = requests.get(f"{stack}/_dev/outbox", params={"to": owner_email}).json()["items"][0]["links"][0]
-    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
-    token = requests.post(f"{stack}/auth/login", json={"email": owner_email, "password": "owner password"}).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    account = requests.post(f"{stack}/accounts", json={"name": f"Budget {tag}", "type": "personal"}, headers=auth).json()
-    r = requests.post(f"{stack}/accounts/{account['account_id']}/invitations",
-                      json={"email": invitee, "role": role, "expires_in_days": expires_in_days}, headers=auth)
-    assert r.status_code == 201, r.text
-    return account, invitee, auth
-
-
-def _verified_user(stack, kind, password="my own password"):
-    """Someone who already has a Latchkey login (signed up and verified)."""
-    invitee = f"{kind}-{uuid.uuid4().hex[:8]}@example.com"
-    requests.post(f"{stack}/auth/signup", json={"email": invitee, "password": password,
-                                                "first_name": "Eve", "last_name": "Existing"})
-    link = requests.get(f"{stack}/_dev/outbox", params={"to": invitee}).json()["items"][0]["links"][0]
-    requests.post(f"{stack}/auth/verify-email", json={"token": link.rsplit("/", 1)[1]})
-    return invitee
 
 
 def _verified_user_with_app(stack, kind, password="my own password"):
@@ -45,13 +21,6 @@ def _verified_user_with_app(stack, kind, password="my own password"):
     secret = requests.post(f"{stack}/me/mfa/totp", headers=auth).json()["secret"]
     assert requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)}, headers=auth).ok
     return invitee, secret
-
-
-def _open_mail_link(page, stack, email):
-    """Open the local mail page and click the invitation link, as a person would."""
-    page.goto(f"{stack}/_dev/mail?to={email}")
-    page.click("a.button")
-    page.wait_for_url("**/i/**")
 
 
 def test_a_new_person_sets_a_password_and_lands_signed_in_on_the_shared_account(page, stack):
@@ -146,7 +115,7 @@ def test_the_landing_page_sends_strict_headers_and_changes_nothing(stack):
         assert r.status_code == 200
     assert r.headers["Referrer-Policy"] == "no-referrer"
     csp = r.headers["Content-Security-Policy"]
-    assert "default-src 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "default-src 'none'" in csp and "script-src 'sha256-" in csp and "unsafe-inline" not in csp
     assert "http" not in r.text.split("<main>")[0].replace('http-equiv', '')  # no third-party assets in the head
     invs = requests.get(f"{stack}/accounts/{account['account_id']}/invitations", headers=auth).json()["items"]
     assert invs[0]["status"] == "pending"

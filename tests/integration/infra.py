@@ -21,7 +21,7 @@ REGION, ACCOUNT = "eu-west-1", "123456789012"
 PARAMETERS = {"PublicBaseUrl": "https://app.latchkey.example", "MailFromAddress": "no-reply@latchkey.example",
               "MailFromName": "Latchkey", "PlatformReviewerEmails": "reviewer@latchkey.example",
               "AlarmEmail": "ops@latchkey.example", "LogLevel": "INFO", "LogRetentionDays": "365",
-              "SetApiGatewayLoggingRole": "yes", "BulkJobMaxReceiveCount": "5"}
+              "SetApiGatewayLoggingRole": "yes", "BulkJobMaxReceiveCount": "5", "AppUrl": "https://my.latchkey.example"}
 
 
 def decode(text: str) -> dict:

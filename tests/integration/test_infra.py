@@ -187,6 +187,7 @@ def test_every_function_gets_the_stage_resources_and_parameters_in_its_environme
         assert resolved["STAGE"] == stage
         assert resolved["MAIL_FROM"] == f"{PARAMETERS['MailFromName']} <{PARAMETERS['MailFromAddress']}>"
         assert resolved["PUBLIC_BASE_URL"] == PARAMETERS["PublicBaseUrl"]
+        assert resolved["APP_URL"] == PARAMETERS["AppUrl"]
         assert resolved["PLATFORM_REVIEWER_EMAILS"] == PARAMETERS["PlatformReviewerEmails"]
         assert sorted(set(env) - read - PENDING_SETTINGS) == [], f"{name} sets what the code never reads"
         missing = {"STAGE", "TABLE_NAME", "USER_POOL_ID", "USER_POOL_CLIENT_ID", "MAIL_FROM", "SES_CONFIGURATION_SET",

@@ -345,3 +345,40 @@ def test_user_text_stays_out_of_the_subject_is_quoted_as_the_inviters_and_no_lin
     for body in (mail.text, mail.html):
         assert "https://evil.example" not in body and "www.evil.example" not in body and "evil.example" not in body
     assert mail.html.count("<a ") == 1 and "evil[.]example" in mail.html
+
+
+def test_the_invitation_mail_speaks_to_someone_with_a_login_as_a_user_and_to_a_newcomer_as_one(deps, world):
+    # GIVEN one invitee who already has a login and one who has none
+    _, _, ctx = world
+    _, known = newcomer(deps, "known")
+    invite(deps, ctx, known)
+    invite(deps, ctx, "nobody.yet@example.com")
+    [to_user] = deps.mailer.to(known)
+    [to_newcomer] = deps.mailer.to("nobody.yet@example.com")
+    # THEN the user is asked to sign in, never told they have no account; the newcomer is offered one
+    for part in (to_user.text, to_user.html):
+        assert "Sign in to accept" in part and "No Latchkey account yet?" not in part
+    for part in (to_newcomer.text, to_newcomer.html):
+        assert "No Latchkey account yet?" in part and "Sign in to accept" not in part
+    # AND both get the same subject, and the same line on what the role may do
+    assert to_user.subject == to_newcomer.subject
+    from chalicelib.domain.role_summaries import summary
+    assert summary("account", "collaborator") in to_user.text and summary("account", "collaborator") in to_newcomer.text
+
+
+def test_a_resent_invitation_speaks_to_whoever_the_address_belongs_to_now(deps, world):
+    # GIVEN an invitation to an address that gets a login only after the first mail
+    _, _, ctx = world
+    email = "late.joiner@example.com"
+    inv = invite(deps, ctx, email)
+    assert "No Latchkey account yet?" in deps.mailer.to(email)[0].text
+    from chalicelib.domain.model import User
+    tx = deps.store.transaction()
+    deps.store.users.add(tx, User(deps.secrets.new_id("usr"), email, "Late", "Joiner", deps.clock.now(),
+                                  email_verified=True))
+    tx.commit()
+    # WHEN it is resent
+    deps.clock.advance(61)
+    inviter.resend(deps, ctx, inv.invitation_id)
+    # THEN the new mail asks them to sign in
+    assert "Sign in to accept" in deps.mailer.to(email)[-1].text

@@ -12,6 +12,7 @@ from ...domain.errors import AuthorizedUserLimit, Conflict, DomainError, Invalid
 from ...domain.invitations import ACCOUNT, PARTNER, ROLE_LABELS, Invitation
 from ...domain.model import Page
 from ...domain.permissions import INVITE_PERMISSION, STAFF_INVITE_PERMISSION
+from ...domain.role_summaries import summary as role_summary
 from .. import clients, mail, ratelimit, retry
 from ..access import AccountAccess, PartnerAccess, deny
 from ..deps import Deps
@@ -85,10 +86,10 @@ def _recipient_limit(deps: Deps, email: str) -> ratelimit.Limit:
     return ratelimit.Limit(f"invite:to:{email}", deps.settings.invitation_mails_per_recipient_per_day, 86400)
 
 
-def create(deps: Deps, ctx: Context, body: dict) -> Invitation:
-    """Invite someone by email; the link is mailed, only its hash is kept."""
+def create(deps: Deps, ctx: Context, body: dict, known: bool | None = None) -> Invitation:
+    """Invite someone by email; the link is mailed, only its hash is kept. `known`: see `send_only`."""
     inv, raw = create_unsent(deps, ctx, body)
-    send(deps, inv, raw)
+    send(deps, inv, raw, known)
     return inv
 
 
@@ -157,18 +158,25 @@ def _target_fields(ctx: Context) -> dict:
     return {"partner_id": ctx.partner.partner_id, "partner_name": ctx.partner.name}
 
 
-def send(deps: Deps, inv: Invitation, raw_token: str) -> None:
+def send(deps: Deps, inv: Invitation, raw_token: str, known: bool | None = None) -> None:
     """Mail the link and record the send; a failed send leaves the invitation `queued` so it can be resent."""
-    if send_only(deps, inv, raw_token):
+    if send_only(deps, inv, raw_token, known):
         deps.store.invitations.record_send(inv, "sent")
 
 
-def send_only(deps: Deps, inv: Invitation, raw_token: str) -> bool:
-    """Mail the link (the caller records the send); False if the mail could not go out."""
+def send_only(deps: Deps, inv: Invitation, raw_token: str, known: bool | None = None) -> bool:
+    """Mail the link (the caller records the send); False if the mail could not go out.
+
+    The mail speaks to someone who already has a login as one ("sign in to accept"). `known` says whether the
+    address has a user when the caller asked already (for many at once); otherwise one read asks here. Only the
+    invitee's mail differs: the inviter's request makes the same calls and gets the same answer either way."""
     link = deps.settings.link(f"/i/{raw_token}")
     try:
+        if known is None:
+            known = deps.store.users.id_for_email(inv.email) is not None
         mail.send(deps, "invitation", inv.email, [link], inv=inv, link=link, role_label=ROLE_LABELS[inv.role],
-                  expires_on=inv.expires_at.strftime("%-d %B %Y"))
+                  expires_on=inv.expires_at.strftime("%-d %B %Y"), known=known,
+                  role_summary=role_summary(inv.target_type, inv.role))
     except Exception:
         log.exception("invitation mail failed", extra={"invitation_id": inv.invitation_id})
         return False

@@ -1,4 +1,5 @@
-// The invitation page: accept (sign in or create an account) or decline, through the public API.
+// The invitation page: accept (sign in or create an account) or decline, through the public API. It is inlined
+// in the page and allowed by its hash in the page's Content-Security-Policy: keep it free of anything per page.
 (function () {
   "use strict";
   var root = document.getElementById("invitation");
@@ -29,6 +30,7 @@
     document.getElementById("done-title").textContent = title;
     document.getElementById("done-text").textContent = text;
     if (!accessToken) { return; }
+    document.getElementById("done-next").hidden = false;  // what they have now, and what to do next
     sessionStorage.setItem("latchkey.access_token", accessToken);
     api("GET", "/me", null, accessToken).then(function (me) {
       var list = document.getElementById("accounts");
