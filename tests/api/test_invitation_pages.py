@@ -70,6 +70,7 @@ def test_the_landing_page_says_in_one_line_what_the_role_may_do(api, role):  # n
 def test_a_partner_staff_invitation_says_what_staff_may_do(api):  # noqa: F811
     admin = api.signup_verified(unique_email("pages-firm"))
     partner = api.post("/partners", {"name": "Ledger & Co"}, token=admin).json["partner_id"]
+    api.enrol_totp(admin)  # the firm's people have an authenticator app
     email = unique_email("pages-staff")
     assert api.post(f"/partners/{partner}/staff/invitations", {"email": email, "role": "staff", "first_name": "S",
                                                                "last_name": "T"}, token=admin).status_code == 201
