@@ -106,8 +106,10 @@ def _operation(spec) -> dict:
         answers["303"] = {"description": "Too large for one response: a short-lived link to the same file",
                           "headers": {"Location": {"schema": {"type": "string"}}}}
     for status in sorted(_error_statuses(spec)):
-        answer = {"description": _ERROR_DESCRIPTIONS[status],
-                  "content": {"application/json": {"schema": _error(status)}}}
+        # A page answers its refusals with a page; the JSON routes with the error envelope.
+        content = ({"text/html": {"schema": {"type": "string"}}} if spec.produces == "text/html"
+                   else {"application/json": {"schema": _error(status)}})
+        answer = {"description": _ERROR_DESCRIPTIONS[status], "content": content}
         if status == 429:
             answer["headers"] = _RETRY_AFTER
         answers[str(status)] = answer

@@ -60,7 +60,13 @@ def policy(name: str, style_attributes: list[str] | None = None) -> str:
     return "; ".join(directives)
 
 
-def page(name: str, status: int = 200, *, style_attributes: list[str] | None = None, **context) -> Response:
+def page(name: str, status: int = 200, *, style_attributes: list[str] | None = None, refused=None,
+         **context) -> Response:
+    """A page. `refused`: the error it answers, if any; a rate limit's page says when to come back
+    (Retry-After), as its JSON twin does."""
     body = render_page(name, inline_style=STYLE, inline_script=SCRIPTS.get(name), **context)
     headers = {**BASE_HEADERS, "Content-Security-Policy": policy(name, style_attributes)}
+    retry_after = getattr(refused, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return Response(body=body, status_code=status, headers=headers)

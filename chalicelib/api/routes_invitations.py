@@ -143,7 +143,7 @@ def landing_page(call):
         inv = invitee.lookup(call.deps, call.params["token"], call.source_ip)
     except DomainError as exc:
         status = 429 if exc.code == "rate_limited" else 404
-        return page("message", status=status, title="This invitation link does not work",
+        return page("message", status=status, refused=exc, title="This invitation link does not work",
                     text="The link is not valid or was replaced by a newer one. Ask for a new invitation.")
     return _landing(call, inv)
 
@@ -185,7 +185,7 @@ def _refused(exc: DomainError):
     status = {"rate_limited": 429, "not_found": 404, "validation_error": 400}.get(exc.code, 409)
     if exc.code.startswith("invitation_"):
         status = 410
-    return page("message", status=status, title="This did not work", text=exc.message)
+    return page("message", status=status, refused=exc, title="This did not work", text=exc.message)
 
 
 @endpoint(bp, "/i/{token}/activate", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM, status=201,

@@ -97,7 +97,7 @@ def _open_invitation(call):
     try:
         inv = invitee.lookup(call.deps, call.params["token"], call.source_ip)
     except DomainError as exc:
-        return None, page("message", status=429 if exc.code == "rate_limited" else 404,
+        return None, page("message", status=429 if exc.code == "rate_limited" else 404, refused=exc,
                           title="This invitation link does not work",
                           text="The link is not valid or was replaced by a newer one. Ask for a new invitation.")
     if inv.effective_status(call.deps.clock.now()) != "pending":
@@ -126,6 +126,6 @@ def forgot_submit(call):
     try:
         identity.forgot_password(call.deps, inv.email, call.source_ip)
     except DomainError as exc:
-        return page("message", status=429 if exc.code == "rate_limited" else 400, title="This did not work",
-                    text=exc.message)
+        return page("message", status=429 if exc.code == "rate_limited" else 400, refused=exc,
+                    title="This did not work", text=exc.message)
     return page("forgot", token=call.params["token"], email=inv.email, sent=True)
