@@ -42,10 +42,14 @@ READ = Budget(reads=2)  # authorization and one more read
 LIST = Budget(reads=1, queries=1)  # authorization and one Query page
 WRITE = Budget(reads=1, transactions=1)  # authorization and one transaction
 WRITE_READ = Budget(reads=2, transactions=1)  # ... after one read of the object named in the path
-# A mailed invitation also reads whether the invitee has a login: the mail speaks to them as a user or a newcomer.
-# The read happens for every address alike, so the inviter's answer and its calls say nothing about it.
+# A mailed invitation knows whether the invitee has a login (their mail speaks to them as a user or a newcomer).
+# Creating one looks the address up in the read that authorizes the route (`looks_up`): no call of its own.
+# Resending reads it after the invitation: one read more. Every address alike, so the inviter's answer and its
+# calls say nothing about it.
 _KNOWN = "one read more: whether the invitee has a login, for the wording of their mail"
-MAILED_WRITE = Budget(reads=2, transactions=1, writes=1, note=_KNOWN)  # ... then the send recorded after the mail
+MAILED_WRITE = Budget(reads=1, transactions=1, writes=1,
+                      note="the authorization read also says whether the invitee has a login; the send recorded "
+                           "after the mail")
 MAILED_WRITE_READ = Budget(reads=3, transactions=1, writes=1, note=_KNOWN)
 
 # identity routes (the same for a known and an unknown email; the mail is the queue worker's, after the reply)

@@ -40,6 +40,7 @@ class RouteSpec:
     content_types: tuple = ("application/json",)
     operation: str = ""  # the view's name: the operationId of the OpenAPI document
     preauthorize: Callable | None = None
+    looks_up: str | None = None  # a body field holding an address the authorization read looks up too
 
 
 ROUTES: list[RouteSpec] = []
@@ -107,6 +108,20 @@ def _once(call: Call, key: str, work, lambda_context=None) -> Response:
     return json_response(stored["body"], stored["status"], headers)
 
 
+def _address_in(raw_body, name: str) -> str | None:
+    """The normalised address in a body's field, if the body is a JSON object and the field an address."""
+    from ..domain.emails import is_valid_email, normalize_email
+
+    try:
+        value = validation.parse_json(raw_body).get(name)
+    except DomainError:
+        return None
+    if not isinstance(value, str) or len(value) > 320:
+        return None
+    email = normalize_email(value)
+    return email if is_valid_email(email) else None
+
+
 def _request_id(bp, request) -> str | None:
     context = getattr(bp, "lambda_context", None)
     return getattr(context, "aws_request_id", None) or (request.context or {}).get("requestId")
@@ -114,13 +129,17 @@ def _request_id(bp, request) -> str | None:
 
 def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: Budget, body: dict | None = None,
              status: int = 200, tag: str = "misc", query: tuple = (), produces: str = "application/json",
-             content_types: tuple = ("application/json",), preauthorize: Callable | None = None) -> Callable:
+             content_types: tuple = ("application/json",), preauthorize: Callable | None = None,
+             looks_up: str | None = None) -> Callable:
     """Register a Chalice route with its scope and budget (the route-inventory and budget tests read ROUTES).
 
     `preauthorize(call, raw_body)`: where the permission depends on the body (the role invited, the field
-    groups changed), it refuses with 403 before the body is validated."""
+    groups changed), it refuses with 403 before the body is validated.
+    `looks_up`: a body field with an email address (the person invited) that the read which authorizes the
+    route looks up on the way, whether it has a user; no call of its own (the service reads the answer from
+    the access context). A body that does not parse or a field that is not an address looks up nothing."""
     spec = RouteSpec(method, path, scope, summary, budget, body, status, tag, query, produces, content_types,
-                     preauthorize)
+                     preauthorize, looks_up=looks_up)
     ROUTES.append(spec)
     creates = method == "POST" and status in (201, 202) and produces == "application/json"  # Idempotency-Key
 
@@ -138,7 +157,8 @@ def endpoint(bp, path: str, method: str, *, scope: Scope, summary: str, budget: 
                 call = Call(request=request, params=params)
                 if scope.needs_token:
                     call.principal = authenticate(call)
-                call.ctx = access.authorize(call.deps, scope, call.principal, params)
+                call.ctx = access.authorize(call.deps, scope, call.principal, params,
+                                            _address_in(request.raw_body, looks_up) if looks_up else None)
                 # The body's media type is a check of the body: after 401 and 404/403, as the contract orders.
                 media = ((request.headers or {}).get("content-type") or content_types[0]).split(";")[0].strip().lower()
                 if request.raw_body and media not in content_types:

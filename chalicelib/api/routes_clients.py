@@ -106,8 +106,9 @@ def resend_owner_invitation(call):
 
 
 @endpoint(bp, "/partners/{partner_id}/clients/{client_id}/guests", "POST", scope=scopes.partner("clients.invite"),
-          budget=Budget(reads=4, transactions=1, writes=1, note="the client row and its account, then whether the "
-                        "guest has a login (their mail's wording)"), body=schemas.ADD_GUEST, status=201, tag="clients",
+          budget=Budget(reads=3, transactions=1, writes=1, note="the client row and its account (whether the guest "
+                        "has a login, for their mail's wording, rides on the authorization read)"),
+          body=schemas.ADD_GUEST, status=201, tag="clients", looks_up="email",
           summary="Add a guest to a client account: they are invited at once")
 def add_guest(call):
     return present.invitation(clients.add_guest(call.deps, call.ctx, call.params["client_id"], call.body), now(call))

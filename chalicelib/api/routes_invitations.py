@@ -45,7 +45,7 @@ def invitation_page(call) -> dict:
 
 @endpoint(bp, "/accounts/{account_id}/invitations", "POST", scope=ANY_INVITE, budget=budgets.MAILED_WRITE,
           status=201, body=schemas.CREATE_INVITATION, tag="invitations", preauthorize=preauthorize_invite,
-          summary="Invite someone by email; the matrix decides which roles the caller may invite")
+          looks_up="email", summary="Invite someone by email; the matrix decides which roles the caller may invite")
 def create_invitation(call):
     return present.invitation(inviter.create(call.deps, call.ctx, call.body), now(call))
 

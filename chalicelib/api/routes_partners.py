@@ -54,6 +54,7 @@ def remove_staff(call):
 
 @endpoint(bp, "/partners/{partner_id}/staff/invitations", "POST", scope=STAFF_MANAGE, budget=budgets.MAILED_WRITE,
           body=schemas.STAFF_INVITATION, status=201, tag="partners", preauthorize=preauthorize_invite,
+          looks_up="email",
           summary="Invite a staff member by email (accepted through the same link flow as account invitations)")
 def invite_staff(call):
     return present.invitation(inviter.create(call.deps, call.ctx, call.body), now(call))

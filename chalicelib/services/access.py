@@ -7,7 +7,7 @@ partner roles, so that too is one BatchGetItem, and their actor names the partne
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..domain import permissions
 from ..domain.errors import Forbidden, MfaRequired, NotFound, RateLimited
@@ -41,6 +41,8 @@ class AccountAccess:
     account: Account
     membership: Membership
     acting_for: str | None = None
+    # Addresses the authorization read looked up on the way ({email: has a user}): see `authorize`.
+    users_of_emails: dict = field(default_factory=dict)
 
     @property
     def actor(self) -> Actor:
@@ -66,6 +68,7 @@ class PartnerAccess:
     user: User
     partner: Partner
     staff: StaffMember
+    users_of_emails: dict = field(default_factory=dict)  # as on AccountAccess
 
     @property
     def actor(self) -> Actor:
@@ -79,15 +82,18 @@ class PartnerAccess:
                                    **details)
 
 
-def authorize(deps: Deps, scope: Scope, principal: Principal | None, params: dict):
-    """The access context a scope gives the service, or 401/403/404 in the contract's order."""
+def authorize(deps: Deps, scope: Scope, principal: Principal | None, params: dict, email: str | None = None):
+    """The access context a scope gives the service, or 401/403/404 in the contract's order.
+
+    `email`: an address the request names (the one invited), looked up in the same read that authorizes an
+    account or partner route, so that the service knows whether it has a user without a call of its own."""
     if scope.kind in ("public", "local_only"):
         return None
     assert principal is not None
     if scope.kind == "account":
-        return _account(deps, principal, params["account_id"], scope.actions)
+        return _account(deps, principal, params["account_id"], scope.actions, email)
     if scope.kind == "partner":
-        return _partner(deps, principal, params["partner_id"], scope.actions)
+        return _partner(deps, principal, params["partner_id"], scope.actions, email)
     user = sessions.load_user(deps, principal)
     if scope.kind == "reviewer" and not is_reviewer(deps, user):
         raise Forbidden("Only platform reviewers can do this.")
@@ -99,9 +105,10 @@ def is_reviewer(deps: Deps, user: User) -> bool:
     return user.email_verified and user.email in deps.settings.reviewer_emails
 
 
-def _account(deps: Deps, principal: Principal, account_id: str, wanted: frozenset[str]) -> AccountAccess:
+def _account(deps: Deps, principal: Principal, account_id: str, wanted: frozenset[str],
+             email: str | None = None) -> AccountAccess:
     """404 for a stranger (existence not revealed), 403 for a member without the permission."""
-    account, membership, user = deps.store.account_access(account_id, principal.user_id)
+    account, membership, user, users_of_emails = deps.store.account_access(account_id, principal.user_id, email)
     user = sessions.require_live(principal, user)
     acting_for = None
     if account is not None and membership is None:
@@ -109,7 +116,8 @@ def _account(deps: Deps, principal: Principal, account_id: str, wanted: frozense
     if account is None or membership is None:
         log.info("stranger refused", extra={"account_id": account_id, "user_id": principal.user_id})
         raise NotFound()
-    ctx = AccountAccess(principal, user, account, membership, acting_for if membership.role == "advisor" else None)
+    ctx = AccountAccess(principal, user, account, membership, acting_for if membership.role == "advisor" else None,
+                        users_of_emails)
     if ctx.acting_for:
         _require_mfa(deps, ctx, user.partner_roles.get(ctx.acting_for), wanted)
     if not (ctx.permissions & wanted):
@@ -125,13 +133,14 @@ def _advisor(account: Account, user: User) -> Membership | None:
     return None
 
 
-def _partner(deps: Deps, principal: Principal, partner_id: str, wanted: frozenset[str]) -> PartnerAccess:
-    partner, staff, user = deps.store.partner_access(partner_id, principal.user_id)
+def _partner(deps: Deps, principal: Principal, partner_id: str, wanted: frozenset[str],
+             email: str | None = None) -> PartnerAccess:
+    partner, staff, user, users_of_emails = deps.store.partner_access(partner_id, principal.user_id, email)
     user = sessions.require_live(principal, user)
     if partner is None or staff is None:
         log.info("stranger refused", extra={"partner_id": partner_id, "user_id": principal.user_id})
         raise NotFound()
-    ctx = PartnerAccess(principal, user, partner, staff)
+    ctx = PartnerAccess(principal, user, partner, staff, users_of_emails)
     _require_mfa(deps, ctx, staff.role, wanted)
     if not any(ctx.can(action) for action in wanted):
         raise deny(deps, ctx, _name(wanted))

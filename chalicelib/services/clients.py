@@ -168,7 +168,8 @@ def add_guest(deps: Deps, ctx: PartnerAccess, client_id: str, body: dict) -> Inv
     from .invitations import inviter
 
     client = get(deps, ctx, client_id)
-    return inviter.create(deps, advisor_context(deps, ctx, client), {**body, "role": "guest"})
+    known = ctx.users_of_emails.get(normalize_email(body["email"]))  # looked up by the authorization read
+    return inviter.create(deps, advisor_context(deps, ctx, client), {**body, "role": "guest"}, known=known)
 
 
 def resend(deps: Deps, ctx: PartnerAccess, client_id: str, invitation_id: str,

@@ -1203,9 +1203,16 @@ def test_account_access_reads_account_membership_and_profile_in_one_batch(store)
         mine = store.account_access(account.account_id, user.user_id)
 
     assert calls == ["BatchGetItem"]
-    assert mine == (account, owner, user)
-    assert store.account_access(account.account_id, stranger.user_id) == (account, None, stranger)
-    assert store.account_access(missing_account, user.user_id) == (None, None, user)
+    assert mine == (account, owner, user, {})
+    assert store.account_access(account.account_id, stranger.user_id) == (account, None, stranger, {})
+    assert store.account_access(missing_account, user.user_id) == (None, None, user, {})
+    # an address looked up in the same call: whether it has a user
+    with dynamodb_calls() as calls:
+        known = store.account_access(account.account_id, user.user_id, stranger.email)
+        unknown = store.account_access(account.account_id, user.user_id, "nobody-here@example.com")
+    assert calls == ["BatchGetItem", "BatchGetItem"]
+    assert known == (account, owner, user, {stranger.email: True})
+    assert unknown[3] == {"nobody-here@example.com": False}
 
 
 def test_partner_access_reads_partner_staff_membership_and_profile_in_one_batch(store):
@@ -1220,9 +1227,10 @@ def test_partner_access_reads_partner_staff_membership_and_profile_in_one_batch(
         mine = store.partner_access(partner.partner_id, user.user_id)
 
     assert calls == ["BatchGetItem"]
-    assert mine == (partner, staff, user)
-    assert store.partner_access(partner.partner_id, outsider.user_id) == (partner, None, outsider)
-    assert store.partner_access(IDS.new_id("prt"), user.user_id) == (None, None, user)
+    assert mine == (partner, staff, user, {})
+    assert store.partner_access(partner.partner_id, outsider.user_id) == (partner, None, outsider, {})
+    assert store.partner_access(IDS.new_id("prt"), user.user_id) == (None, None, user, {})
+    assert store.partner_access(partner.partner_id, user.user_id, outsider.email)[3] == {outsider.email: True}
 
 
 def test_things_of_an_email_are_its_memberships_staff_roles_and_pending_invitations_in_one_query(store):

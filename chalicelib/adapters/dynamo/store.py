@@ -12,7 +12,7 @@ from .suppressions import Suppressions
 from .audit import Audit
 from .cursors import Cursors
 from .invitations import Invitations, to_invitation
-from .models import AccountItem, InviteItem, LinkItem, MemberItem, PartnerItem, RateItem, StaffItem, UserItem
+from .models import AccountItem, EmailItem, InviteItem, LinkItem, MemberItem, PartnerItem, RateItem, StaffItem, UserItem
 from .partners import Partners, to_partner, to_staff
 from .rates import Rates
 from .unit_of_work import UnitOfWork
@@ -38,12 +38,15 @@ class Store:
     def transaction() -> UnitOfWork:
         return UnitOfWork()
 
-    def account_access(self, account_id: str, user_id: str) -> tuple[Account | None, Membership | None, User | None]:
-        """The account, the caller's membership and profile: one BatchGetItem authorizes an account route."""
-        found = table.batch_get([keys.account(account_id), keys.member(account_id, user_id), keys.user(user_id)])
+    def account_access(self, account_id: str, user_id: str, email: str | None = None
+                       ) -> tuple[Account | None, Membership | None, User | None, dict[str, bool]]:
+        """The account, the caller's membership and profile: one BatchGetItem authorizes an account route.
+        `email`: an address to learn in the same call whether it has a user (the last value: {email: bool})."""
+        found = table.batch_get([keys.account(account_id), keys.member(account_id, user_id), keys.user(user_id),
+                                 *([keys.email_owner(email)] if email else [])])
         return (next((to_account(i) for i in found if isinstance(i, AccountItem)), None),
                 next((to_member(i) for i in found if isinstance(i, MemberItem)), None),
-                next((to_user(i) for i in found if isinstance(i, UserItem)), None))
+                next((to_user(i) for i in found if isinstance(i, UserItem)), None), _users_of(found, email))
 
     def member_and_profile(self, account_id: str, user_id: str) -> tuple[Membership | None, User | None]:
         """A member of an account and their profile, in one BatchGetItem."""
@@ -51,12 +54,15 @@ class Store:
         return (next((to_member(i) for i in found if isinstance(i, MemberItem)), None),
                 next((to_user(i) for i in found if isinstance(i, UserItem)), None))
 
-    def partner_access(self, partner_id: str, user_id: str) -> tuple[Partner | None, StaffMember | None, User | None]:
-        """The partner, the caller's staff membership and profile, in one BatchGetItem."""
-        found = table.batch_get([keys.partner(partner_id), keys.staff(partner_id, user_id), keys.user(user_id)])
+    def partner_access(self, partner_id: str, user_id: str, email: str | None = None
+                       ) -> tuple[Partner | None, StaffMember | None, User | None, dict[str, bool]]:
+        """The partner, the caller's staff membership and profile, in one BatchGetItem (and `email`: see
+        `account_access`)."""
+        found = table.batch_get([keys.partner(partner_id), keys.staff(partner_id, user_id), keys.user(user_id),
+                                 *([keys.email_owner(email)] if email else [])])
         return (next((to_partner(i) for i in found if isinstance(i, PartnerItem)), None),
                 next((to_staff(i) for i in found if isinstance(i, StaffItem)), None),
-                next((to_user(i) for i in found if isinstance(i, UserItem)), None))
+                next((to_user(i) for i in found if isinstance(i, UserItem)), None), _users_of(found, email))
 
     def things_of_email(self, email: str, limit: int = 200) -> tuple[list, list, list]:
         """Memberships, staff roles and pending invitations of an address: one Query of gsi1 (`GET /me`)."""
@@ -83,3 +89,10 @@ class Store:
         found = table.batch_get([keys.staff(partner_id, u) for u in wanted] + [keys.user(u) for u in wanted])
         return ({i.user_id: to_staff(i) for i in found if isinstance(i, StaffItem)},
                 {i.user_id: to_user(i) for i in found if isinstance(i, UserItem)})
+
+
+def _users_of(found: list, email: str | None) -> dict[str, bool]:
+    """{email: whether a user has it} for the address looked up with an authorization read, if any."""
+    if not email:
+        return {}
+    return {email: any(isinstance(i, EmailItem) and i.user_id for i in found)}

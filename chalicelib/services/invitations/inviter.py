@@ -87,8 +87,11 @@ def _recipient_limit(deps: Deps, email: str) -> ratelimit.Limit:
 
 
 def create(deps: Deps, ctx: Context, body: dict, known: bool | None = None) -> Invitation:
-    """Invite someone by email; the link is mailed, only its hash is kept. `known`: see `send_only`."""
+    """Invite someone by email; the link is mailed, only its hash is kept. `known`: see `send_only`; when the
+    caller does not say, the authorization read may have looked the address up already (`users_of_emails`)."""
     inv, raw = create_unsent(deps, ctx, body)
+    if known is None:
+        known = getattr(ctx, "users_of_emails", {}).get(inv.email)
     send(deps, inv, raw, known)
     return inv
 
