@@ -114,7 +114,8 @@ def start_totp(call):
     return {"secret": secret.secret, "otpauth_uri": secret.uri}
 
 
-@endpoint(bp, "/me/mfa/totp/verify", "POST", scope=AUTHENTICATED, budget=budgets.WRITE, body=schemas.VERIFY_TOTP,
+@endpoint(bp, "/me/mfa/totp/verify", "POST", scope=AUTHENTICATED, body=schemas.VERIFY_TOTP,
+          budget=Budget(reads=1, transactions=1, writes=1, note="the profile, the code taken (once), the change"),
           tag="identity", summary="Confirm the app with its current code: every sign-in then asks for a code")
 def verify_totp(call):
     return mfa.status(mfa.confirm(call.deps, call.ctx, bearer_token(call.request), call.body["code"]))

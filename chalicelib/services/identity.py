@@ -167,7 +167,7 @@ def login_totp(deps: Deps, session: str, code: str, source_ip: str | None) -> Si
     ratelimit.refund(deps, receipt, tx)
     app_on = mfa.seen_at_sign_in(deps, tx, user, asked=True)  # added in the user pool itself?
     deps.store.users.record_login(user.user_id, deps.clock.now(), tx, app_on)
-    mfa.complete(deps, tx, pending)
+    mfa.complete(deps, tx, pending, code)
     tx.commit()
     return tokens
 

@@ -21,6 +21,8 @@ from .tokens import token_hash
 
 ISSUER = "Latchkey"
 SIGN_IN = "sign_in_totp"  # the purpose of a held sign-in: the password was right, the code is still to come
+USED_CODE = "totp_used"  # the purpose of a code's marker: each code is taken once
+USED_CODE_MINUTES = 3  # longer than the user pool accepts a code (its step and the one either side)
 PARTNER_LOGS_AT_MOST = 50  # partner logs one change is copied to: a transaction holds at most 100 writes
 _NOT_STARTED = "Start adding the authenticator app first: POST /me/mfa/totp gives the secret for it."
 _KEEP = ("Your role at a partner firm requires an authenticator app, so it stays on while you hold that role. "
@@ -64,6 +66,7 @@ def confirm(deps: Deps, ctx: UserAccess, access_token: str, code: str) -> User:
     """The app's first code proves the secret: from now on the user pool asks for a code at every sign-in."""
     if not ctx.user.totp_pending:
         raise InvalidState(_NOT_STARTED)
+    spend_code(deps, ctx.user.user_id, code, "enrol")  # before the user pool turns anything on
     deps.identity.confirm_totp(access_token, code)
     deps.identity.set_totp(ctx.user.user_id, True)
     tx = deps.store.transaction()
@@ -136,6 +139,19 @@ def check_unchanged(pending: OneTimeToken, user: User | None) -> User:
     return user
 
 
-def complete(deps: Deps, tx: UnitOfWork, pending: OneTimeToken) -> None:
-    """Into the sign-in's transaction: the held session is used up (of two answers only one wins)."""
+def complete(deps: Deps, tx: UnitOfWork, pending: OneTimeToken, code: str) -> None:
+    """Into the sign-in's transaction: the held session is used up (of two answers only one wins), and so is the
+    code (a code that signed in once, or confirmed the app, signs in nobody again)."""
     deps.store.users.use_token(tx, pending.token_hash, SIGN_IN)
+    spend_code(deps, pending.user_id, code, "sign_in", tx)
+
+
+def spend_code(deps: Deps, user_id: str, code: str, use: str, tx: UnitOfWork | None = None) -> None:
+    """Each authenticator code is taken once for each `use` (RFC 6238 section 5.2): the user pool does not
+    remember the codes it accepted, so a marker per user, use and code does, until the code could not be
+    accepted anyway. A code that signed in once signs in nobody again, in this session or another; the code
+    that confirmed the app confirms nothing more. A code taken already is 400 `invalid_mfa_code`."""
+    now = deps.clock.now()
+    marker = OneTimeToken(token_hash(f"{USED_CODE}:{use}:{user_id}:{code}"), USED_CODE, user_id,
+                          now + timedelta(minutes=USED_CODE_MINUTES))
+    deps.store.users.put_token_once(marker, now, tx)

@@ -179,8 +179,33 @@ def test_wrong_codes_count_against_the_login_limit_of_the_address_and_source(api
 
 def test_a_right_code_gives_its_count_back(api):
     email, _, secret = enrolled(api)
-    for _ in range(12):  # more sign-ins than the limit allows failures: each right one counts nothing
-        api.login_with_totp(email, secret)
+    session = api.post("/auth/login", {"email": email, "password": PASSWORD}).json["session"]
+    for _ in range(9):  # one short of the limit (10 in 15 minutes)
+        assert_error(api.post("/auth/login/totp", {"session": session, "code": wrong_code(secret)}), 400,
+                     "invalid_mfa_code")
+    assert api.post("/auth/login/totp", {"session": session, "code": fresh_code(secret)}).status_code == 200
+
+    # counted and given back: the address still has one attempt, which a password and a wrong code may use
+    again = api.post("/auth/login", {"email": email, "password": PASSWORD})
+    assert again.status_code == 202, again.json
+    assert_error(api.post("/auth/login/totp", {"session": again.json["session"], "code": wrong_code(secret)}), 400,
+                 "invalid_mfa_code")
+    assert_error(api.post("/auth/login/totp", {"session": again.json["session"], "code": wrong_code(secret)}), 429,
+                 "rate_limited")
+
+
+def test_a_code_signs_in_once_whatever_the_session(api):
+    """RFC 6238 5.2: the user pool does not remember the codes it took; Latchkey does."""
+    email, _, secret = enrolled(api)
+    first = api.post("/auth/login", {"email": email, "password": PASSWORD}).json["session"]
+    second = api.post("/auth/login", {"email": email, "password": PASSWORD}).json["session"]
+    code = fresh_code(secret, margin=10)
+
+    assert api.post("/auth/login/totp", {"session": first, "code": code}).status_code == 200
+    replayed = api.post("/auth/login/totp", {"session": second, "code": code})
+
+    error = assert_error(replayed, 400, "invalid_mfa_code")
+    assert "used already" in error["message"] and "access_token" not in replayed.json
 
 
 def test_a_password_reset_ends_a_sign_in_waiting_for_its_code(api):

@@ -175,9 +175,23 @@ def test_wrong_codes_use_up_the_login_limit_of_the_address_and_source_and_a_righ
         identity.login_totp(deps, pending.session, right, eve_ip)
     with pytest.raises(RateLimited):  # the same counter as the password's
         identity.login(deps, email_of(deps, ada), password_of(deps, ada), eve_ip)
-    # another source is not locked out by these guesses
+    # another source is not locked out by these guesses (a little later: the right code signed in once already)
+    deps.clock.advance(mfa.USED_CODE_MINUTES * 60 + 1)
     other = identity.login(deps, email_of(deps, ada), password_of(deps, ada), "198.51.100.7")
     assert identity.login_totp(deps, other.session, right, "198.51.100.7").access_token
+
+
+def test_a_code_that_signed_in_once_signs_in_nobody_again_until_it_could_not_be_accepted_anyway(deps):
+    ada = person(deps, "ada", totp=True)
+    right = deps.identity.code_for(ada.user_id)
+    first, second = held_sign_in(deps, ada), held_sign_in(deps, ada)
+    assert identity.login_totp(deps, first.session, right, None).access_token
+
+    with pytest.raises(InvalidMfaCode, match="used already"):
+        identity.login_totp(deps, second.session, right, None)
+
+    deps.clock.advance(mfa.USED_CODE_MINUTES * 60 + 1)  # the same six digits, minutes later, are a new code
+    assert identity.login_totp(deps, held_sign_in(deps, ada).session, right, None).access_token
 
 
 def test_an_app_added_in_the_pool_directly_is_learnt_at_the_sign_in_that_asks_for_it(deps):

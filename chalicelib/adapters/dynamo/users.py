@@ -192,6 +192,26 @@ class Users:
         else:
             tx.put("token.new", self._token_item(token))
 
+    def put_token_once(self, token: OneTimeToken, now, tx: UnitOfWork | None = None) -> None:
+        """A marker that may exist once until it expires (condition `token.fresh`): a second one while the first
+        holds is refused with `InvalidMfaCode` (the markers are authenticator codes already used)."""
+        from ...domain.errors import InvalidMfaCode
+
+        condition = TokenItem.pk.does_not_exist() | (TokenItem.expires_at < now)
+        refused = "This code was used already. Wait for the next code your authenticator app shows."
+        if tx is None:
+            from pynamodb.exceptions import PutError
+
+            try:
+                self._token_item(token).save(condition=condition)
+            except PutError as exc:
+                if exc.cause_response_code == "ConditionalCheckFailedException":
+                    raise InvalidMfaCode(refused) from exc
+                raise
+        else:
+            tx.put("token.fresh", self._token_item(token), condition=condition,
+                   on_fail=lambda _old: InvalidMfaCode(refused))
+
     def peek_token(self, token_hash: str, purpose: str) -> OneTimeToken | None:
         """The token, left in place (a wrong answer may be retried), or None."""
         got = table.get(TokenItem, *keys.token(token_hash))
