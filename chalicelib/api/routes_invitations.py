@@ -162,7 +162,14 @@ def _after(inv, new_login: bool) -> dict:
     return {"target_name": inv.target_name, "target_type": inv.target_type, "role_label": ROLE_LABELS[inv.role],
             "role_summary": role_summary(inv.target_type, inv.role), "email": inv.email, "new_login": new_login,
             "application": inv.target_type == "account" and interim_role(inv.role) is not None,
-            "app_url": container.config().app_url}
+            "app_url": container.config().app_url, "app_required": app_required(inv)}
+
+
+def app_required(inv) -> bool:
+    """Whether the role invited to requires an authenticator app (the firm's staff: `domain.permissions`)."""
+    from ..domain import permissions
+
+    return inv.target_type != "account" and permissions.partner_role_requires(inv.role, permissions.MFA_TOTP)
 
 
 def _joined(inv, title: str, text: str, new_login: bool, status: int = 200):
@@ -182,9 +189,10 @@ def _form(call) -> dict:
 
 
 def _refused(exc: DomainError):
-    status = {"rate_limited": 429, "not_found": 404, "validation_error": 400}.get(exc.code, 409)
-    if exc.code.startswith("invitation_"):
-        status = 410
+    """The page for a refusal, with the status its JSON twin would have (errors.STATUS)."""
+    from .errors import STATUS
+
+    status = STATUS.get(exc.code, 409)
     return page("message", status=status, refused=exc, title="This did not work", text=exc.message)
 
 

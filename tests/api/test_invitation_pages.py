@@ -77,6 +77,15 @@ def test_a_partner_staff_invitation_says_what_staff_may_do(api):  # noqa: F811
     page = _page(api.get(f"/i/{token_from(api.last_link(email, '/i/'))}"))
     [line] = re.findall(r'<p class="role" id="role-line">(.*?)</p>', page, re.S)
     assert html.unescape(line) == summary("partner", "staff")
+    # the firm requires an authenticator app: the mail and the next step say so before the firm refuses them
+    assert "requires an authenticator app" in api.mails_to(email)[0]["text"]
+    assert 'id="app-step"' in page and "authenticator app" in page
+
+
+def test_an_account_invitation_asks_for_no_authenticator_app(api, owner):  # noqa: F811
+    email, token = _invite(api, owner)
+    assert "authenticator app" not in api.mails_to(email)[0]["text"]
+    assert 'id="app-step"' not in _page(api.get(f"/i/{token}"))
 
 
 def test_a_known_person_is_offered_forgot_password_and_a_newcomer_is_not(api, owner):  # noqa: F811

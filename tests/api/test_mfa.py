@@ -472,3 +472,17 @@ def test_the_landing_pages_code_step_sends_an_expired_or_unknown_sign_in_back_to
         assert again.status_code == 401 and 'id="signin-form"' in again.body.decode()
         assert "Sign in again" in again.body.decode()
     assert email not in members_of(api, account, owner)
+
+
+def test_the_code_step_with_someone_elses_sign_in_is_403_email_mismatch_as_the_json_route_says(api):
+    from urllib.parse import urlencode
+
+    owner, account, email, _, link = invited_app_user(api)
+    other, _, other_secret = enrolled(api, "other")
+    session = api.post("/auth/login", {"email": other, "password": PASSWORD}).json["session"]
+
+    refused = api.post(f"/i/{link}/signin/totp", raw=urlencode({"session": session, "code": fresh_code(other_secret)}),
+                       headers=FORM)
+
+    assert refused.status_code == 403 and refused.headers["Content-Type"].startswith("text/html")
+    assert email not in members_of(api, account, owner) and other not in members_of(api, account, owner)

@@ -11,6 +11,7 @@ from ...domain.errors import AuthorizedUserLimit, Conflict, DomainError, Invalid
     RateLimited, RowChanged
 from ...domain.invitations import ACCOUNT, PARTNER, ROLE_LABELS, Invitation
 from ...domain.model import Page
+from ...domain import permissions
 from ...domain.permissions import INVITE_PERMISSION, STAFF_INVITE_PERMISSION
 from ...domain.role_summaries import summary as role_summary
 from .. import clients, mail, ratelimit, retry
@@ -179,7 +180,9 @@ def send_only(deps: Deps, inv: Invitation, raw_token: str, known: bool | None = 
             known = deps.store.users.id_for_email(inv.email) is not None
         mail.send(deps, "invitation", inv.email, [link], inv=inv, link=link, role_label=ROLE_LABELS[inv.role],
                   expires_on=inv.expires_at.strftime("%-d %B %Y"), known=known,
-                  role_summary=role_summary(inv.target_type, inv.role))
+                  role_summary=role_summary(inv.target_type, inv.role),
+                  app_required=inv.target_type == PARTNER and permissions.partner_role_requires(inv.role,
+                                                                                               permissions.MFA_TOTP))
     except Exception:
         log.exception("invitation mail failed", extra={"invitation_id": inv.invitation_id})
         return False
