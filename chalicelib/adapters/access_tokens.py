@@ -65,4 +65,6 @@ class AccessTokenVerifier:
         username = claims.get("username")
         if not isinstance(username, str) or not username:
             raise Unauthenticated()
-        return Principal(user_id=username, source_ip=source_ip, issued_at=int(claims["iat"]))
+        jti = claims.get("jti")
+        return Principal(user_id=username, source_ip=source_ip, issued_at=int(claims["iat"]),
+                         token_id=jti if isinstance(jti, str) and jti else None)

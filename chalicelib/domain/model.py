@@ -25,13 +25,17 @@ class User:
     reset_generation: int = 0  # a successful password reset moves it on: older reset links stop working
     mfa_enabled: bool = False  # an authenticator app (TOTP) is confirmed: the user pool asks for its code at sign-in
     totp_pending: bool = False  # a TOTP secret was handed out and waits for its first code
+    kept_session: str | None = None  # the token id (`jti`) a sign-out of every other session left alive
 
-    def session_is_live(self, issued_at: int | None) -> bool:
-        """False for an access token issued at or before the second the user signed out everywhere.
+    def session_is_live(self, issued_at: int | None, token_id: str | None = None) -> bool:
+        """False for an access token issued at or before the second the user signed out everywhere, except the
+        one session such a sign-out kept (the one that added an authenticator app).
 
         Tokens carry whole seconds: one issued in the sign-out's own second may come from before it, so it is
         refused too (a sign-in in that second waits for the next one: `services.sessions`)."""
         if self.sessions_revoked_at is None or issued_at is None:
+            return True
+        if token_id is not None and token_id == self.kept_session:
             return True
         return issued_at > revoked_second(self.sessions_revoked_at)
 

@@ -7,7 +7,7 @@ holder is refused on the firm's routes until the app is on, and cannot turn it o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
 from ..domain import permissions
@@ -69,9 +69,14 @@ def confirm(deps: Deps, ctx: UserAccess, access_token: str, code: str) -> User:
     spend_code(deps, ctx.user.user_id, code, "enrol")  # before the user pool turns anything on
     deps.identity.confirm_totp(access_token, code)
     deps.identity.set_totp(ctx.user.user_id, True)
+    # Every other session began without this app (or with the one it replaces): they end, this one goes on.
+    # Refresh tokens in the user pool, access tokens here (real time: tokens carry real issue times).
+    deps.identity.sign_out_everywhere(ctx.user.user_id)
     tx = deps.store.transaction()
-    record(deps, tx, ctx.user, True, ctx.actor, replaced=ctx.user.mfa_enabled)
+    record(deps, tx, ctx.user, True, ctx.actor, replaced=ctx.user.mfa_enabled,
+           others_revoked_at=datetime.now(timezone.utc), kept_session=ctx.principal.token_id)
     tx.commit()
+    _tell(deps, ctx.user, enabled=True, replaced=ctx.user.mfa_enabled)
     return replace(ctx.user, mfa_enabled=True, totp_pending=False)
 
 
@@ -84,11 +89,25 @@ def turn_off(deps: Deps, ctx: UserAccess) -> None:
         tx = deps.store.transaction()
         record(deps, tx, ctx.user, False, ctx.actor)
         tx.commit()
+        _tell(deps, ctx.user, enabled=False, replaced=False)
 
 
-def record(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, **details) -> None:
-    """The profile's flag and its audit events into `tx`."""
-    deps.store.users.set_mfa(tx, user.user_id, enabled)
+def _tell(deps: Deps, user: User, enabled: bool, replaced: bool) -> None:
+    """A mail to the login's own address: someone holding a stolen token cannot change the app unseen."""
+    import logging
+
+    from . import mail
+
+    try:
+        mail.send(deps, "mfa_changed", user.email, [], email=user.email, enabled=enabled, replaced=replaced)
+    except Exception:  # the change is made and audited; a mail that fails does not undo it
+        logging.getLogger(__name__).exception("the authenticator-app mail failed")
+
+
+def record(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, others_revoked_at=None,
+           kept_session: str | None = None, **details) -> None:
+    """The profile's flag (and the end of the other sessions, if given) and its audit events into `tx`."""
+    deps.store.users.set_mfa(tx, user.user_id, enabled, others_revoked_at, kept_session)
     _audit(deps, tx, user, enabled, actor, **details)
 
 

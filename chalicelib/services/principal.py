@@ -9,3 +9,4 @@ class Principal:
     user_id: str
     source_ip: str | None = None
     issued_at: int | None = None  # the access token's `iat`, in seconds
+    token_id: str | None = None  # the access token's `jti`

@@ -12,7 +12,7 @@ from .principal import Principal
 
 def require_live(principal: Principal, user: User | None) -> User:
     """The caller's profile, or 401 for a deleted user or a token from before a sign-out."""
-    if user is None or not user.session_is_live(principal.issued_at):
+    if user is None or not user.session_is_live(principal.issued_at, principal.token_id):
         raise Unauthenticated()
     return user
 

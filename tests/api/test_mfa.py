@@ -486,3 +486,34 @@ def test_the_code_step_with_someone_elses_sign_in_is_403_email_mismatch_as_the_j
 
     assert refused.status_code == 403 and refused.headers["Content-Type"].startswith("text/html")
     assert email not in members_of(api, account, owner) and other not in members_of(api, account, owner)
+
+
+def test_adding_the_app_ends_every_other_session_and_keeps_the_one_that_added_it(api):
+    """A session that began with the password alone (a stolen one, say) does not carry on once the app is on."""
+    email = unique_email("sessions")
+    api.signup_verified(email)
+    other = api.post("/auth/login", {"email": email, "password": PASSWORD}).json
+    mine = api.post("/auth/login", {"email": email, "password": PASSWORD}).json
+    partner = api.post("/partners", {"name": "Kept & Co"}, token=mine["access_token"]).json["partner_id"]
+
+    secret = api.enrol_totp(mine["access_token"])
+
+    assert_error(api.get("/me", token=other["access_token"]), 401, "unauthenticated")
+    assert_error(api.get(f"/partners/{partner}", token=other["access_token"]), 401, "unauthenticated")
+    assert api.post("/auth/refresh", {"refresh_token": other["refresh_token"]}).status_code == 401
+    assert api.get("/me", token=mine["access_token"]).status_code == 200  # the session that added the app
+    assert api.get(f"/partners/{partner}", token=mine["access_token"]).status_code == 200
+    # its own refresh token ends too: the next session begins with the app's code
+    assert api.post("/auth/refresh", {"refresh_token": mine["refresh_token"]}).status_code == 401
+    assert api.get("/me", token=api.login_with_totp(email, secret)["access_token"]).status_code == 200
+
+
+def test_adding_and_turning_off_the_app_are_each_mailed_to_the_login(api):
+    email = unique_email("told")
+    token = api.signup_verified(email)
+    api.enrol_totp(token)
+    added = [m for m in api.mails_to(email) if m["subject"] == "The authenticator app on your Latchkey login changed"]
+    assert len(added) == 1 and "was added to your Latchkey login" in added[0]["text"]
+    assert api.delete("/me/mfa/totp", token=token).status_code == 204
+    told = [m for m in api.mails_to(email) if m["subject"] == "The authenticator app on your Latchkey login changed"]
+    assert len(told) == 2 and "turned off" in told[0]["text"]  # newest first

@@ -78,6 +78,7 @@ class UserItem(Item, discriminator="user"):
     partner_roles = MapAttribute(default=dict)  # partner_id -> role, written with the staff membership
     mfa_enabled = BooleanAttribute(null=True)  # an authenticator app is confirmed (read by authorization)
     totp_pending = BooleanAttribute(null=True)  # a TOTP secret was handed out and waits for its first code
+    kept_session = UnicodeAttribute(null=True)  # the token id the last sign-out of the other sessions kept
 
 
 class EmailItem(Item, discriminator="email"):

@@ -18,7 +18,7 @@ def to_user(i: UserItem) -> User:
                 last_login_at=i.last_login_at, sessions_revoked_at=i.sessions_revoked_at,
                 partner_roles=i.partner_roles.as_dict() if i.partner_roles else {},
                 reset_generation=int(i.reset_generation or 0), mfa_enabled=bool(i.mfa_enabled),
-                totp_pending=bool(i.totp_pending))
+                totp_pending=bool(i.totp_pending), kept_session=i.kept_session)
 
 
 def to_registration(i: SignupItem) -> Registration:
@@ -157,16 +157,21 @@ class Users:
             tx.update("user.login", _profile(user_id), actions, condition=UserItem.pk.exists())
 
     def revoke_sessions(self, user_id: str, at: datetime) -> None:
-        self._set(user_id, [UserItem.sessions_revoked_at.set(at)])
+        self._set(user_id, [UserItem.sessions_revoked_at.set(at), UserItem.kept_session.remove()])
 
     def start_totp(self, user_id: str) -> None:
         """A TOTP secret was handed out: its first code may now turn the app on."""
         self._set(user_id, [UserItem.totp_pending.set(True)])
 
-    def set_mfa(self, tx: UnitOfWork, user_id: str, enabled: bool) -> None:
-        """Whether the user pool asks this user for an authenticator code (authorization reads it from here)."""
-        tx.update("user.mfa", _profile(user_id), [UserItem.mfa_enabled.set(enabled), UserItem.totp_pending.remove()],
-                  condition=UserItem.pk.exists())
+    def set_mfa(self, tx: UnitOfWork, user_id: str, enabled: bool, others_revoked_at: datetime | None = None,
+                kept_session: str | None = None) -> None:
+        """Whether the user pool asks this user for an authenticator code (authorization reads it from here).
+        `others_revoked_at`: every session ends then but `kept_session` (the token id of the one that asked)."""
+        actions = [UserItem.mfa_enabled.set(enabled), UserItem.totp_pending.remove()]
+        if others_revoked_at is not None:
+            actions.append(UserItem.sessions_revoked_at.set(others_revoked_at))
+            actions.append(UserItem.kept_session.set(kept_session) if kept_session else UserItem.kept_session.remove())
+        tx.update("user.mfa", _profile(user_id), actions, condition=UserItem.pk.exists())
 
     def update_profile(self, tx: UnitOfWork, user_id: str, changes: dict) -> None:
         actions = [getattr(UserItem, k).set(v) for k, v in changes.items() if k in _PROFILE_FIELDS]
