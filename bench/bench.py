@@ -363,7 +363,8 @@ ENUMERATION = ("POST /auth/password/forgot", "POST /auth/login, wrong password",
 
 def enrol(bench: Bench, token: str) -> None:
     """An authenticator app, which the firm's routes require of its admin. The bench's moto pool takes any code
-    (it runs without MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP), so the code is a constant."""
+    (it runs without MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP); each code is still taken once, so every use
+    gets a code of its own."""
     bench.call("POST", "/me/mfa/totp", None, token, expect=200)
     bench.call("POST", "/me/mfa/totp/verify", {"code": "000000"}, token, expect=200)
 
@@ -375,7 +376,8 @@ def partner_scenario(bench: Bench, n: int, owner: str, email: str) -> None:
     pending = bench.measure("POST /auth/login (the code next)", [
         ("POST", "/auth/login", {"email": email, "password": PASSWORD}, None)] * n, 202)
     bench.measure("POST /auth/login/totp", [
-        ("POST", "/auth/login/totp", {"session": p["session"], "code": "000000"}, None) for p in pending], 200)
+        ("POST", "/auth/login/totp", {"session": p["session"], "code": f"{100000 + i}"}, None)
+        for i, p in enumerate(pending)], 200)
     created = bench.measure("POST /partners", [("POST", "/partners", {"name": f"Firm {i}"}, owner) for i in range(n)],
                             201)
     firm = f"/partners/{created[0]['partner_id']}"
