@@ -43,6 +43,9 @@ def _page(browser, **options):
     context.add_init_script(_RECORD_VIOLATIONS)
     pg = context.new_page()
     pg.set_default_timeout(15000)
+    # A page that the stack serves slowly while the other test worker loads the machine is still a page:
+    # navigations get longer than the clicks and reads that lead to them.
+    pg.set_default_navigation_timeout(30000)
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.csp_errors = errors

@@ -102,8 +102,8 @@ def test_a_button_in_a_previewed_mail_opens_its_link_in_the_page(page, stack, ma
     mail = mails["invitation-newcomer"]
     page.goto(f"{stack}/_dev/mail?to={mail['to'][0]}")
     frame = page.locator("article.mail iframe").first.element_handle().content_frame()
-    frame.locator(f'a[href="{mail["links"][0]}"]').click()
-    page.wait_for_url(mail["links"][0])
+    with page.expect_navigation(url=mail["links"][0]):
+        frame.locator(f'a[href="{mail["links"][0]}"]').click()
     assert "invited you to The house on Long Street" in page.inner_text("h1")
     assert "Could you look after the bills in May?" in page.inner_text("#inviter-message")
 
