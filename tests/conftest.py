@@ -25,6 +25,36 @@ from scripts import moto_patches  # noqa: E402
 # tests/integration/test_moto_patches.py checks that the patched moto ends every transaction as moto does.
 moto_patches.apply()
 
+
+def _share_botocore_data() -> None:
+    """Every botocore session of the test process reads the SDK's service descriptions once. Each test starts a
+    new mock and so new sessions (the app's, PynamoDB's, the tests' own), and each session would parse the same
+    JSON again: most of a test's setup time. The descriptions are read-only data, as within one session."""
+    import functools
+
+    import botocore.session
+
+    botocore.session.create_loader = functools.lru_cache(maxsize=None)(botocore.session.create_loader)
+
+
+_share_botocore_data()
+
+
+def _share_moto_signing_key() -> None:
+    """moto's user pools all sign with one fixed RSA key, which each new pool imports again from its JWK
+    (recovering its primes: about 120 ms a test). The import is a pure function of the JWK; do it once."""
+    import functools
+    import json as _json
+
+    from joserfc._rfc7518.rsa_key import RSABinding
+
+    original = RSABinding.import_private_key  # bound to the class
+    imported = functools.lru_cache(maxsize=8)(lambda text: original(_json.loads(text)))
+    RSABinding.import_private_key = classmethod(lambda cls, obj: imported(_json.dumps(obj, sort_keys=True)))
+
+
+_share_moto_signing_key()
+
 MOTO_JWKS = Path(moto.__file__).parent / "cognitoidp" / "resources" / "jwks-public.json.gz"
 MAIL_FROM = "Latchkey <no-reply@latchkey.example>"
 BASE_URL = "https://latchkey.test"
