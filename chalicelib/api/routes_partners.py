@@ -45,9 +45,10 @@ def list_staff(call):
     return present.page([present.staff_member(s, users.get(s.user_id)) for s in page.items], page.next_cursor)
 
 
-@endpoint(bp, "/partners/{partner_id}/staff/{user_id}", "DELETE", scope=scopes.partner("partner.view"),
+@endpoint(bp, "/partners/{partner_id}/staff/{user_id}", "DELETE", scope=scopes.partner("partner.view", leaving=True),
           budget=budgets.WRITE_READ, status=204, tag="partners",
-          summary="Remove a staff member (partner admins), or leave with `me`; the last partner admin stays")
+          summary="Remove a staff member (partner admins), or leave with `me` (no authenticator app needed to leave); "
+                  "the last partner admin stays")
 def remove_staff(call):
     partners.remove_staff(call.deps, call.ctx, call.params["user_id"])
 

@@ -22,6 +22,9 @@ KINDS = ("public", "authenticated", "account", "partner", "reviewer", "local_onl
 class Scope:
     kind: str
     actions: frozenset[str] = frozenset()
+    # Ending one's own membership (`{user_id}` is `me` or the caller) asks nothing the role requires of those who
+    # use it (an authenticator app): leaving takes access away, and nobody should have to add an app to do it.
+    leaving: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -49,6 +52,6 @@ def account(*actions: str) -> Scope:
     return Scope("account", frozenset(actions))
 
 
-def partner(*actions: str) -> Scope:
-    """Staff holding any one of `actions` in the partner named by `{partner_id}`."""
-    return Scope("partner", frozenset(actions))
+def partner(*actions: str, leaving: bool = False) -> Scope:
+    """Staff holding any one of `actions` in the partner named by `{partner_id}` (`leaving`: see Scope)."""
+    return Scope("partner", frozenset(actions), leaving)

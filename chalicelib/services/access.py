@@ -93,7 +93,8 @@ def authorize(deps: Deps, scope: Scope, principal: Principal | None, params: dic
     if scope.kind == "account":
         return _account(deps, principal, params["account_id"], scope.actions, email)
     if scope.kind == "partner":
-        return _partner(deps, principal, params["partner_id"], scope.actions, email)
+        leaving = scope.leaving and params.get("user_id") in ("me", principal.user_id)
+        return _partner(deps, principal, params["partner_id"], scope.actions, email, leaving)
     user = sessions.load_user(deps, principal)
     if scope.kind == "reviewer" and not is_reviewer(deps, user):
         raise Forbidden("Only platform reviewers can do this.")
@@ -134,14 +135,15 @@ def _advisor(account: Account, user: User) -> Membership | None:
 
 
 def _partner(deps: Deps, principal: Principal, partner_id: str, wanted: frozenset[str],
-             email: str | None = None) -> PartnerAccess:
+             email: str | None = None, leaving: bool = False) -> PartnerAccess:
     partner, staff, user, users_of_emails = deps.store.partner_access(partner_id, principal.user_id, email)
     user = sessions.require_live(principal, user)
     if partner is None or staff is None:
         log.info("stranger refused", extra={"partner_id": partner_id, "user_id": principal.user_id})
         raise NotFound()
     ctx = PartnerAccess(principal, user, partner, staff, users_of_emails)
-    _require_mfa(deps, ctx, staff.role, wanted)
+    if not leaving:
+        _require_mfa(deps, ctx, staff.role, wanted)
     if not any(ctx.can(action) for action in wanted):
         raise deny(deps, ctx, _name(wanted))
     return ctx

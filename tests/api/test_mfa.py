@@ -347,6 +347,26 @@ def test_staff_and_partner_admins_cannot_turn_the_app_off(api, role):
     assert "mfa.disabled" not in my_actions(api, token)
 
 
+def test_staff_without_the_app_may_leave_the_firm_but_not_remove_anyone(api):
+    admin, partner_id, _, _ = firm_with_enrolled_admin(api)
+    _, staff = join_firm(api, admin, partner_id, role="partner_admin")
+    staff_id = user_id_of(api, staff)
+    _, colleague = join_firm(api, admin, partner_id)
+    colleague_id = user_id_of(api, colleague)
+    # a partner admin without the app: removing someone else asks for it
+    assert_error(api.delete(f"/partners/{partner_id}/staff/{colleague_id}", token=staff), 403, "mfa_required")
+
+    assert api.delete(f"/partners/{partner_id}/staff/me", token=staff).status_code == 204
+
+    assert_error(api.get(f"/partners/{partner_id}", token=staff), 404, "not_found")
+    assert api.get("/me", token=staff).json["user"]["mfa_required"] is False
+    names = [s["user_id"] for s in api.get(f"/partners/{partner_id}/staff", token=admin).json["items"]]
+    assert staff_id not in names and colleague_id in names
+    actions = [(e["action"], e["target"]["id"]) for e in api.get(f"/partners/{partner_id}/audit", token=admin).json[
+        "items"] if e["actor"]["user_id"] == staff_id]
+    assert ("member.left", staff_id) in actions and ("member.removed", colleague_id) not in actions
+
+
 def test_someone_who_leaves_the_firm_may_turn_the_app_off(api):
     admin, partner_id, _, _ = firm_with_enrolled_admin(api)
     _, staff = join_firm(api, admin, partner_id)
