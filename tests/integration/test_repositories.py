@@ -14,7 +14,7 @@ from threading import Barrier
 import pytest
 from pynamodb.exceptions import PutError
 
-from chalicelib.adapters.dynamo import connection, keys, table
+from chalicelib.adapters.dynamo import keys, table
 from chalicelib.adapters.dynamo.invitations import invite_item
 from chalicelib.adapters.dynamo.models import Item, SeatItem
 from chalicelib.adapters.dynamo.store import Store
@@ -24,6 +24,7 @@ from chalicelib.domain.errors import (AlreadyMember, AuthorizedUserLimit, Confli
 from chalicelib.domain.invitations import Invitation
 from chalicelib.domain.model import (Account, Actor, AuditEvent, Membership, OneTimeToken, Partner, StaffMember,
                                      User)
+from tests.dynamo_calls import dynamodb_calls
 from tests.fakes import START, FakeSecrets, make_deps
 
 pytestmark = pytest.mark.usefixtures("table")
@@ -48,20 +49,6 @@ def writing():
     tx.commit()
 
 
-@contextlib.contextmanager
-def dynamodb_calls():
-    """Names of the DynamoDB operations called inside the block, in order."""
-    made: list[str] = []
-
-    def record(model, **_):
-        made.append(model.name)
-
-    events = connection.connection().client.meta.events
-    events.register("after-call.dynamodb", record)
-    try:
-        yield made
-    finally:
-        events.unregister("after-call.dynamodb", record)
 
 
 def email_of(user_id: str) -> str:

@@ -5,7 +5,6 @@ Ordering, mapping and retries run on a stand-in for PynamoDB's TransactWrite; th
 are checked again on real cancelled transactions (moto, the module's `table`)."""
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from datetime import timedelta
 from typing import ClassVar
@@ -13,12 +12,13 @@ from typing import ClassVar
 import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
-from chalicelib.adapters.dynamo import connection, unit_of_work
+from chalicelib.adapters.dynamo import unit_of_work
 from chalicelib.adapters.dynamo.unit_of_work import UnitOfWork
 from chalicelib.domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, InvalidState, InvitationPending,
                                       LastOwner, RateLimited, UserExists)
 from chalicelib.domain.invitations import Invitation
 from chalicelib.domain.model import Account, Membership, Partner, StaffMember, User
+from tests.dynamo_calls import dynamodb_calls
 from tests.fakes import START, FakeSecrets, make_deps
 
 CONDITION = "a condition"  # the stand-in never evaluates it; only whether there is one matters
@@ -357,20 +357,6 @@ def test_an_empty_unit_of_work_commits_nothing(fake):
 IDS = FakeSecrets()
 
 
-@contextlib.contextmanager
-def dynamodb_calls():
-    """Names of the DynamoDB operations called inside the block."""
-    made: list[str] = []
-
-    def record(model, **_):
-        made.append(model.name)
-
-    events = connection.connection().client.meta.events
-    events.register("after-call.dynamodb", record)
-    try:
-        yield made
-    finally:
-        events.unregister("after-call.dynamodb", record)
 
 
 def open_account(store, slots: int = 0, status: str = "active") -> tuple[Account, Membership]:
