@@ -204,6 +204,7 @@ class Api:
         confirmed = self.post("/me/mfa/totp/verify", {"code": fresh_code(secret)}, token=token)
         assert confirmed.status_code == 200, confirmed.json
         assert confirmed.json["totp_enabled"] is True
+        self.recovery_codes = confirmed.json["recovery_codes"]  # the set the person was shown, for what needs it
         return secret
 
     def login_with_totp(self, email: str, secret: str, password: str = "correct horse battery") -> dict:

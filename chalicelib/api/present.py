@@ -15,7 +15,7 @@ def ts(value: datetime | None) -> str | None:
 def user(u: User) -> dict:
     return {"user_id": u.user_id, "email": u.email, "first_name": u.first_name, "last_name": u.last_name,
             "last_login_at": ts(u.last_login_at), "mfa_enabled": u.mfa_enabled,
-            "mfa_required": permissions.mfa_required(u.partner_roles)}
+            "mfa_required": permissions.mfa_required(u.partner_roles), "recovery_codes_left": u.recovery_codes_left}
 
 
 def owner(u: User, details: bool) -> dict:

@@ -44,9 +44,14 @@ COMPONENTS: dict[str, dict] = {
     "RefreshedTokens": closed({"access_token": S, "expires_in": INT, "token_type": {"const": "Bearer"}}),
     "SignInChallenge": closed({"challenge": {"const": "totp"}, "session": S, "expires_in": INT}),
     "TotpSecret": closed({"secret": S, "otpauth_uri": {"type": "string", "pattern": "^otpauth://totp/"}}),
-    "Mfa": closed({"totp_enabled": BOOL, "required": BOOL}),
+    "Mfa": closed({"totp_enabled": BOOL, "required": BOOL, "recovery_codes_left": INT,
+                   "recovery_codes": {"type": "array", "items": {"type": "string", "pattern": "^[A-Z2-7]{5}-[A-Z2-7]{5}$"},
+                                      "description": "Shown once, when the app is confirmed"}},
+                  optional=("recovery_codes",)),
+    "RecoveryCodes": closed({"recovery_codes": {"type": "array", "items": {
+        "type": "string", "pattern": "^[A-Z2-7]{5}-[A-Z2-7]{5}$"}}, "recovery_codes_left": INT}),
     "User": closed({"user_id": S, "email": S, "first_name": S, "last_name": S, "last_login_at": WHEN,
-                    "mfa_enabled": BOOL, "mfa_required": BOOL}),
+                    "mfa_enabled": BOOL, "mfa_required": BOOL, "recovery_codes_left": INT}),
     "Me": closed({
         "user": ref("User"),
         "accounts": {"type": "array", "items": closed({
@@ -140,7 +145,8 @@ RESPONSES: dict[tuple[str, str], str] = {
     ("POST", "/auth/refresh"): "RefreshedTokens", ("POST", "/auth/password/forgot"): "Status",
     ("POST", "/auth/password/reset"): "Status", ("GET", "/me"): "Me",
     ("POST", "/auth/login/totp"): "Tokens", ("POST", "/me/mfa/totp"): "TotpSecret",
-    ("POST", "/me/mfa/totp/verify"): "Mfa", ("GET", "/me/audit"): "AuditEventPage",
+    ("POST", "/me/mfa/totp/verify"): "Mfa", ("POST", "/auth/login/recovery"): "Tokens",
+    ("POST", "/me/mfa/recovery-codes"): "RecoveryCodes", ("GET", "/me/audit"): "AuditEventPage",
     ("POST", "/accounts"): "Account", ("GET", "/accounts/{account_id}"): "Account",
     ("PATCH", "/accounts/{account_id}"): "Account", ("GET", "/accounts/{account_id}/permissions"): "Permissions",
     ("GET", "/accounts/{account_id}/permissions/{action}"): "PermissionCheck",

@@ -54,6 +54,14 @@ def login_totp(call):
     return _tokens(identity.login_totp(call.deps, call.body["session"], call.body["code"], call.source_ip))
 
 
+@endpoint(bp, "/auth/login/recovery", "POST", scope=PUBLIC, budget=Budget(reads=2, transactions=2, note="the attempt counted (the login limits), the address's owner and newest sign-up, the profile; the code used up with the app's whole set, the count given back, the sessions ended and the login recorded in one transaction"), body=schemas.LOGIN_RECOVERY, tag="identity",
+          summary="Sign in with the password and a recovery code in place of a lost authenticator app; the app is "
+                  "turned off and every other session ends; answers as /auth/login")
+def login_recovery(call):
+    b = call.body
+    return _tokens(identity.login_recovery(call.deps, b["email"], b["password"], b["recovery_code"], call.source_ip))
+
+
 @endpoint(bp, "/auth/refresh", "POST", scope=PUBLIC, budget=budgets.NONE, body=schemas.REFRESH, tag="identity",
           summary="A new access token from a refresh token")
 def refresh(call):
@@ -118,7 +126,18 @@ def start_totp(call):
           budget=Budget(reads=1, transactions=1, writes=1, note="the profile, the code taken (once), the change"),
           tag="identity", summary="Confirm the app with its current code: every sign-in then asks for a code")
 def verify_totp(call):
-    return mfa.status(mfa.confirm(call.deps, call.ctx, bearer_token(call.request), call.body["code"]))
+    user, codes = mfa.confirm(call.deps, call.ctx, bearer_token(call.request), call.body["code"])
+    return {**mfa.status(user), "recovery_codes": codes}
+
+
+@endpoint(bp, "/me/mfa/recovery-codes", "POST", scope=AUTHENTICATED, body=schemas.LOGIN_PASSWORD,
+          budget=Budget(reads=1, transactions=2, note="the profile; the attempt counted (the login limits); the new "
+                        "set with the count given back and the audit event"),
+          tag="identity", summary="A new set of recovery codes for the authenticator app, with the password asked "
+                                  "again; the old codes stop working")
+def renew_recovery_codes(call):
+    codes = mfa.renew_recovery_codes(call.deps, call.ctx, call.body["password"], call.source_ip)
+    return {"recovery_codes": codes, "recovery_codes_left": len(codes)}
 
 
 @endpoint(bp, "/me/mfa/totp", "DELETE", scope=AUTHENTICATED, budget=budgets.WRITE, status=204, tag="identity",

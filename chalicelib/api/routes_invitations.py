@@ -285,6 +285,43 @@ def signin_totp_form(call):
         return _refused(exc)
 
 
+@endpoint(bp, "/i/{token}/signin/recovery", "POST", scope=PUBLIC, tag="pages", produces="text/html",
+          content_types=FORM, budget=Budget(reads=6, transactions=3, note="the link (for its address), the recovery "
+                                            "sign-in (its counters, the address, the profile; the code used up), "
+                                            "then the accept: the caller's profile, the link and one transaction"),
+          summary="The landing page's second step without the app: the password and a recovery code, then accept")
+def signin_recovery_form(call):
+    from ..domain.errors import InvalidMfaCode
+    from ..services import identity
+    from . import validation
+
+    fields = _form(call)
+    token, session = call.params["token"], fields.get("session", "")
+
+    def again(message: str, status: int):
+        return page("signin_totp", status=status, token=token, session=session, error=message, recovery_open=True)
+
+    try:
+        body = validation.validate({"password": fields.get("password", ""),
+                                    "recovery_code": fields.get("recovery_code", "").strip()},
+                                   {**schemas.LOGIN_RECOVERY, "required": ["password", "recovery_code"]})
+        inv = invitee.lookup(call.deps, token, call.source_ip)
+        tokens = identity.login_recovery(call.deps, inv.email, body["password"], body["recovery_code"],
+                                         call.source_ip)
+    except DomainError as exc:
+        if exc.code == "validation_error" and "password" not in (exc.details or {}):
+            exc = InvalidMfaCode("A recovery code is ten letters and digits, as in ABCDE-FGHIJ.")
+        if exc.code == "invalid_mfa_code":
+            return again(exc.message, 400)
+        if exc.code in ("invalid_credentials", "validation_error"):
+            return again("The password is not correct.", 401)
+        return _refused(exc)
+    try:
+        return _accept_as(call, tokens)
+    except DomainError as exc:
+        return _refused(exc)
+
+
 @endpoint(bp, "/i/{token}/decline", "POST", scope=PUBLIC, tag="pages", produces="text/html", content_types=FORM,
           budget=Budget(reads=1, transactions=1), summary="The landing page's form: asks to confirm, then declines")
 def decline_form(call):

@@ -9,7 +9,7 @@ ACTIONS = frozenset({
     "application.submitted", "application.approved", "application.rejected",
     "access.denied",
     # a user's sign-in settings (their own log, and the log of each firm they are staff of)
-    "mfa.enabled", "mfa.disabled",
+    "mfa.enabled", "mfa.disabled", "mfa.recovery_codes_renewed",
     # a partner's own log
     "partner.created", "client.created", "client.updated", "bulk_invitation.queued",
     # a client account's own

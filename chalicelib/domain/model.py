@@ -26,6 +26,7 @@ class User:
     mfa_enabled: bool = False  # an authenticator app (TOTP) is confirmed: the user pool asks for its code at sign-in
     totp_pending: bool = False  # a TOTP secret was handed out and waits for its first code
     kept_session: str | None = None  # the token id (`jti`) a sign-out of every other session left alive
+    recovery_codes_left: int = 0  # unused recovery codes of the authenticator app (their digests stay in the store)
 
     def session_is_live(self, issued_at: int | None, token_id: str | None = None) -> bool:
         """False for an access token issued at or before the second the user signed out everywhere, except the

@@ -8,7 +8,8 @@ link confirms that attempt only, while it is the newest one for the address.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 
 from ..domain.emails import normalize_email
 from ..domain.errors import EmailNotVerified, InvalidCredentials, NotFound, UserExists
@@ -169,6 +170,50 @@ def login_totp(deps: Deps, session: str, code: str, source_ip: str | None) -> Si
     deps.store.users.record_login(user.user_id, deps.clock.now(), tx, app_on)
     mfa.complete(deps, tx, pending, code)
     tx.commit()
+    return tokens
+
+
+def login_recovery(deps: Deps, email: str, password: str, code: str, source_ip: str | None) -> SignInTokens:
+    """Sign in with the password and a recovery code in place of a lost authenticator app: the code is used up
+    with its whole set, the app is turned off, every other session ends, the address is mailed, and the
+    answer is the tokens `/auth/login` gives. A partner role that requires the app then refuses its holder until
+    they add a new one.
+
+    Counted against the login limits like a password (a right password and code give the count back); a known
+    and an unknown address cost the same calls up to the password."""
+    from ..domain import recovery_codes
+    from ..domain.errors import InvalidMfaCode, InvalidState
+    from ..domain.model import Actor
+
+    email = normalize_email(email)
+    receipt = ratelimit.consume_all(deps, login_limits(deps, email, source_ip))
+    owner_id, attempt_id = deps.store.users.sign_in_names(email)
+    asked = deps.identity.sign_in(owner_id or attempt_id or deps.secrets.new_id("usr"), password)
+    if owner_id is None:
+        if attempt_id is None:
+            raise InvalidCredentials()
+        raise EmailNotVerified()
+    user = deps.store.users.get(owner_id)
+    if user is None or not user.email_verified:
+        raise EmailNotVerified()
+    if not isinstance(asked, SignInChallenge):  # the user pool asks no code of this login
+        raise InvalidState("No authenticator app is on for this login: sign in with the password alone.")
+    typed = recovery_codes.normalize(code)
+    if typed is None:
+        raise InvalidMfaCode("A recovery code is ten letters and digits, as in ABCDE-FGHIJ.")
+    tx = deps.store.transaction()
+    ratelimit.refund(deps, receipt, tx)
+    now = datetime.now(timezone.utc)  # real time: tokens carry real issue times
+    deps.store.users.recover(tx, user.user_id, recovery_codes.digest(user.user_id, typed), now, deps.clock.now())
+    mfa.audit_change(deps, tx, user, False, Actor(user.user_id, user.email), via="recovery_code")
+    tx.commit()  # a used, replaced or foreign code: 400 invalid_mfa_code, and the attempt stays counted
+    deps.identity.set_totp(user.user_id, False)
+    deps.identity.sign_out_everywhere(user.user_id)
+    sessions.wait_past_revocation(replace(user, sessions_revoked_at=now))
+    tokens = deps.identity.sign_in(user.user_id, password)
+    if isinstance(tokens, SignInChallenge):  # the user pool kept asking: nothing more to do here than retry
+        raise InvalidState("The authenticator app could not be turned off just now. Try again in a moment.")
+    mfa.tell(deps, user, enabled=False, replaced=False, recovered=True)
     return tokens
 
 

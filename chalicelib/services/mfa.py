@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
-from ..domain import permissions
+from ..domain import permissions, recovery_codes
 from ..domain.errors import InvalidState, MfaRequired, MfaSessionExpired
 from ..domain.model import Actor, OneTimeToken, User
 from . import audit, ratelimit
@@ -52,7 +52,14 @@ def otpauth_uri(email: str, secret: str) -> str:
 
 
 def status(user: User) -> dict:
-    return {"totp_enabled": user.mfa_enabled, "required": permissions.mfa_required(user.partner_roles)}
+    return {"totp_enabled": user.mfa_enabled, "required": permissions.mfa_required(user.partner_roles),
+            "recovery_codes_left": user.recovery_codes_left}
+
+
+def new_recovery_codes(deps: Deps, user_id: str) -> tuple[list[str], set[str]]:
+    """A set of recovery codes to show once, and the digests to keep of them."""
+    codes = [recovery_codes.from_random(deps.secrets.token()) for _ in range(recovery_codes.COUNT)]
+    return codes, {recovery_codes.digest(user_id, c) for c in codes}
 
 
 def start(deps: Deps, ctx: UserAccess, access_token: str) -> TotpSecret:
@@ -62,8 +69,9 @@ def start(deps: Deps, ctx: UserAccess, access_token: str) -> TotpSecret:
     return TotpSecret(secret, otpauth_uri(ctx.user.email, secret))
 
 
-def confirm(deps: Deps, ctx: UserAccess, access_token: str, code: str) -> User:
-    """The app's first code proves the secret: from now on the user pool asks for a code at every sign-in."""
+def confirm(deps: Deps, ctx: UserAccess, access_token: str, code: str) -> tuple[User, list[str]]:
+    """The app's first code proves the secret: from now on the user pool asks for a code at every sign-in. Returns
+    the user and a new set of recovery codes (shown once; any earlier set is void)."""
     if not ctx.user.totp_pending:
         raise InvalidState(_NOT_STARTED)
     spend_code(deps, ctx.user.user_id, code, "enrol")  # before the user pool turns anything on
@@ -72,12 +80,36 @@ def confirm(deps: Deps, ctx: UserAccess, access_token: str, code: str) -> User:
     # Every other session began without this app (or with the one it replaces): they end, this one goes on.
     # Refresh tokens in the user pool, access tokens here (real time: tokens carry real issue times).
     deps.identity.sign_out_everywhere(ctx.user.user_id)
+    codes, digests = new_recovery_codes(deps, ctx.user.user_id)
     tx = deps.store.transaction()
     record(deps, tx, ctx.user, True, ctx.actor, replaced=ctx.user.mfa_enabled,
-           others_revoked_at=datetime.now(timezone.utc), kept_session=ctx.principal.token_id)
+           others_revoked_at=datetime.now(timezone.utc), kept_session=ctx.principal.token_id,
+           recovery_digests=digests)
     tx.commit()
-    _tell(deps, ctx.user, enabled=True, replaced=ctx.user.mfa_enabled)
-    return replace(ctx.user, mfa_enabled=True, totp_pending=False)
+    tell(deps, ctx.user, enabled=True, replaced=ctx.user.mfa_enabled)
+    return replace(ctx.user, mfa_enabled=True, totp_pending=False, recovery_codes_left=len(codes)), codes
+
+
+def renew_recovery_codes(deps: Deps, ctx: UserAccess, password: str, source_ip: str | None) -> list[str]:
+    """A new set of recovery codes in place of the old one (each old code stops working). The password is asked
+    again, as for the codes' own use: an access token alone does not get codes that stand in for the app. A wrong
+    password counts against the login limits of the address and source."""
+    from . import identity
+
+    if not ctx.user.mfa_enabled:
+        raise InvalidState("No authenticator app is on for this login: add one first.")
+    receipt = ratelimit.consume_all(deps, identity.login_limits(deps, ctx.user.email, source_ip))
+    asked = deps.identity.sign_in(ctx.user.user_id, password)  # a wrong password: 401 invalid_credentials
+    if not isinstance(asked, SignInChallenge):  # the user pool asks no code: the app was turned off there
+        raise InvalidState("No authenticator app is on for this login: add one first.")
+    codes, digests = new_recovery_codes(deps, ctx.user.user_id)
+    tx = deps.store.transaction()
+    ratelimit.refund(deps, receipt, tx)
+    deps.store.users.renew_recovery_codes(tx, ctx.user.user_id, digests)
+    deps.store.audit.add(tx, audit.user_event(deps, ctx.user.user_id, "mfa.recovery_codes_renewed", ctx.actor))
+    tx.commit()
+    tell(deps, ctx.user, enabled=True, replaced=False, renewed=True)
+    return codes
 
 
 def turn_off(deps: Deps, ctx: UserAccess) -> None:
@@ -89,29 +121,31 @@ def turn_off(deps: Deps, ctx: UserAccess) -> None:
         tx = deps.store.transaction()
         record(deps, tx, ctx.user, False, ctx.actor)
         tx.commit()
-        _tell(deps, ctx.user, enabled=False, replaced=False)
+        tell(deps, ctx.user, enabled=False, replaced=False)
 
 
-def _tell(deps: Deps, user: User, enabled: bool, replaced: bool) -> None:
+def tell(deps: Deps, user: User, enabled: bool, replaced: bool, recovered: bool = False,
+          renewed: bool = False) -> None:
     """A mail to the login's own address: someone holding a stolen token cannot change the app unseen."""
     import logging
 
     from . import mail
 
     try:
-        mail.send(deps, "mfa_changed", user.email, [], email=user.email, enabled=enabled, replaced=replaced)
+        mail.send(deps, "mfa_changed", user.email, [], email=user.email, enabled=enabled, replaced=replaced,
+                  recovered=recovered, renewed=renewed)
     except Exception:  # the change is made and audited; a mail that fails does not undo it
         logging.getLogger(__name__).exception("the authenticator-app mail failed")
 
 
 def record(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, others_revoked_at=None,
-           kept_session: str | None = None, **details) -> None:
+           kept_session: str | None = None, recovery_digests: set[str] | None = None, **details) -> None:
     """The profile's flag (and the end of the other sessions, if given) and its audit events into `tx`."""
-    deps.store.users.set_mfa(tx, user.user_id, enabled, others_revoked_at, kept_session)
-    _audit(deps, tx, user, enabled, actor, **details)
+    deps.store.users.set_mfa(tx, user.user_id, enabled, others_revoked_at, kept_session, recovery_digests)
+    audit_change(deps, tx, user, enabled, actor, **details)
 
 
-def _audit(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, **details) -> None:
+def audit_change(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, **details) -> None:
     """The change in the user's own log and in the log of each firm they are staff of."""
     action = "mfa.enabled" if enabled else "mfa.disabled"
     deps.store.audit.add(tx, audit.user_event(deps, user.user_id, action, actor, **details))
@@ -126,7 +160,7 @@ def seen_at_sign_in(deps: Deps, tx: UnitOfWork, user: User, asked: bool) -> bool
     returns the flag the sign-in writes with the login time (None: unchanged)."""
     if user.mfa_enabled == asked:
         return None
-    _audit(deps, tx, user, asked, Actor(user.user_id, user.email), seen_at="sign_in")
+    audit_change(deps, tx, user, asked, Actor(user.user_id, user.email), seen_at="sign_in")
     return asked
 
 

@@ -174,6 +174,18 @@ def _login_totp(w):
     return Request("POST", "/auth/login/totp", {"session": pending.json["session"], "code": fresh_code(secret)})
 
 
+@scenario("POST", "/auth/login/recovery")
+def _login_recovery(w):
+    email, _, _ = w.person_with_app()
+    return Request("POST", "/auth/login/recovery",
+                   {"email": email, "password": PASSWORD, "recovery_code": w.api.recovery_codes[0]})
+
+
+@scenario("POST", "/me/mfa/recovery-codes")
+def _renew_recovery_codes(w):
+    return Request("POST", "/me/mfa/recovery-codes", {"password": PASSWORD}, token=w.person_with_app()[1])
+
+
 @scenario("POST", "/me/mfa/totp")
 def _start_totp(w): return Request("POST", "/me/mfa/totp", token=w.person()[1])
 
@@ -319,6 +331,15 @@ def _signin_totp_form(w):
     page = w.api.post(f"/i/{link}/signin", raw="password=correct+horse+battery", headers=FORM_HEADERS)
     session = re.search(r'name="session" value="([^"]+)"', page.body.decode()).group(1)
     return Request("POST", f"/i/{link}/signin/totp", raw=urlencode({"session": session, "code": fresh_code(secret)}),
+                   headers=FORM_HEADERS)
+
+
+@scenario("POST", "/i/{token}/signin/recovery")
+def _signin_recovery_form(w):
+    email, _, _ = w.person_with_app()
+    link = w.invite(email)[2]
+    return Request("POST", f"/i/{link}/signin/recovery",
+                   raw=urlencode({"session": "x" * 20, "password": PASSWORD, "recovery_code": w.api.recovery_codes[0]}),
                    headers=FORM_HEADERS)
 
 

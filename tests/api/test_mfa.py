@@ -3,6 +3,7 @@ it off, and partner staff held to having one. moto checks codes against one fixe
 tests/integration/test_cognito_adapter.py); what needs per-user codes is in tests/services/test_mfa.py."""
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -61,8 +62,11 @@ def test_a_wrong_code_leaves_the_app_off_and_the_right_one_turns_it_on(api):
 
     confirmed = api.post("/me/mfa/totp/verify", {"code": fresh_code(secret)}, token=token)
     assert confirmed.status_code == 200, confirmed.json
-    assert confirmed.json == {"totp_enabled": True, "required": False}
-    assert api.get("/me", token=token).json["user"]["mfa_enabled"] is True
+    codes = confirmed.json.pop("recovery_codes")
+    assert confirmed.json == {"totp_enabled": True, "required": False, "recovery_codes_left": 10}
+    assert len(set(codes)) == 10 and all(re.fullmatch("[A-Z2-7]{5}-[A-Z2-7]{5}", c) for c in codes)
+    user = api.get("/me", token=token).json["user"]
+    assert (user["mfa_enabled"], user["recovery_codes_left"]) == (True, 10)
     assert my_actions(api, token) == ["mfa.enabled"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.browser.conftest import horizontal_overflow
 from tests.browser.support import open_mail_link as _open_mail_link
 from tests.browser.support import owner_with_invitation as _owner_with_invitation
 from tests.browser.support import verified_user as _verified_user
@@ -11,15 +12,19 @@ from tests.browser.support import verified_user as _verified_user
 pytestmark = pytest.mark.browser
 
 
-def _verified_user_with_app(stack, kind, password="my own password"):
-    """Someone with a Latchkey login and an authenticator app: (email, the app's secret)."""
+def _verified_user_with_app(stack, kind, password="my own password", codes: list | None = None):
+    """Someone with a Latchkey login and an authenticator app: (email, the app's secret); `codes` gets the
+    recovery codes they were shown."""
     from tests.totp import fresh_code
 
     invitee = _verified_user(stack, kind, password)
     token = requests.post(f"{stack}/auth/login", json={"email": invitee, "password": password}).json()["access_token"]
     auth = {"Authorization": f"Bearer {token}"}
     secret = requests.post(f"{stack}/me/mfa/totp", headers=auth).json()["secret"]
-    assert requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)}, headers=auth).ok
+    confirmed = requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)}, headers=auth)
+    assert confirmed.ok, confirmed.text
+    if codes is not None:
+        codes.extend(confirmed.json()["recovery_codes"])
     return invitee, secret
 
 
@@ -181,6 +186,24 @@ def test_without_javascript_someone_with_an_authenticator_app_gives_its_code_on_
     page.click("#accept")
     page.wait_for_selector("h1:has-text('You now have access')")
     assert not any("password" in u or "code=" in u or "session" in u for u in page.requested_urls)
+
+
+def test_without_javascript_someone_who_lost_the_app_gets_in_with_a_recovery_code(page_without_js, stack):
+    page = page_without_js
+    codes: list[str] = []
+    invitee, _ = _verified_user_with_app(stack, "nojs-lost-app", codes=codes)
+    _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    page.fill("#password", "my own password")
+    page.click("#accept")
+    page.wait_for_selector("h1:has-text('Enter your sign-in code')")
+    page.click("#recovery summary")
+    page.fill("#recovery-password", "my own password")
+    page.fill("#recovery-code", codes[0].lower())
+    page.click("#recover")
+    page.wait_for_selector("h1:has-text('You now have access')")
+    assert not any("password=" in u or "recovery_code=" in u for u in page.requested_urls)  # posted, not in URLs
+    assert horizontal_overflow(page) <= 0
 
 
 def test_without_javascript_declining_asks_for_confirmation_first(page_without_js, stack):

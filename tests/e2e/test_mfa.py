@@ -35,8 +35,9 @@ def test_a_firms_admin_adds_an_app_signs_in_with_its_code_and_cannot_turn_it_off
     secret = started["secret"]
     wrong = requests.post(f"{stack}/me/mfa/totp/verify", json={"code": wrong_code(secret)}, headers=auth)
     assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "invalid_mfa_code"
-    assert requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)},
-                         headers=auth).json() == {"totp_enabled": True, "required": True}
+    confirmed = requests.post(f"{stack}/me/mfa/totp/verify", json={"code": fresh_code(secret)}, headers=auth).json()
+    recovery_codes = confirmed.pop("recovery_codes")
+    assert confirmed == {"totp_enabled": True, "required": True, "recovery_codes_left": 10}
     # THEN the firm lets them in, and the next sign-in asks for the code
     assert requests.get(f"{stack}/partners/{firm}", headers=auth).status_code == 200
     pending = requests.post(f"{stack}/auth/login", json={"email": email, "password": PASSWORD})
@@ -53,3 +54,16 @@ def test_a_firms_admin_adds_an_app_signs_in_with_its_code_and_cannot_turn_it_off
     # AND the app stays on while they hold the role
     kept = requests.delete(f"{stack}/me/mfa/totp", headers=fresh)
     assert kept.status_code == 403 and kept.json()["error"]["code"] == "mfa_required"
+    # AND when the phone is lost, a recovery code with the password lets them back in, with the app off,
+    # and the firm refuses them again until a new app is added
+    back = requests.post(f"{stack}/auth/login/recovery",
+                         json={"email": email, "password": PASSWORD, "recovery_code": recovery_codes[4]})
+    assert back.status_code == 200, back.text
+    again = {"Authorization": f"Bearer {back.json()['access_token']}"}
+    assert requests.get(f"{stack}/partners/{firm}", headers=fresh).status_code == 401  # the old session ended
+    assert requests.get(f"{stack}/partners/{firm}", headers=again).json()["error"]["code"] == "mfa_required"
+    told = requests.get(f"{stack}/_dev/outbox", params={"to": email}).json()["items"][0]
+    assert "A recovery code was used to sign in" in told["text"]
+    reused = requests.post(f"{stack}/auth/login/recovery",
+                           json={"email": email, "password": PASSWORD, "recovery_code": recovery_codes[4]})
+    assert reused.status_code == 409 and reused.json()["error"]["code"] == "invalid_state"  # no app to recover from

@@ -247,3 +247,42 @@ def test_ninety_parallel_unknown_link_tokens_get_at_most_thirty_answers(deps):
     # THEN at most 30 got an answer (404); every other one is 429
     assert len([o for o in outcomes if o != "rate_limited"]) <= limit
     assert set(outcomes) <= {"not_found", "rate_limited"}
+
+
+class _PoolWithApp:
+    """A user pool whose one user has an authenticator app until it is turned off; every password is right."""
+
+    def __init__(self):
+        self.app_on = True
+
+    def sign_in(self, user_id, password):
+        from chalicelib.services.ports import SignInChallenge, SignInTokens
+
+        return SignInChallenge("session-" + "x" * 20) if self.app_on else SignInTokens(f"access-{user_id}", None, 3600)
+
+    def set_totp(self, user_id, enabled):
+        self.app_on = enabled
+
+    def sign_out_everywhere(self, user_id):
+        pass
+
+
+def test_ten_concurrent_uses_of_one_recovery_code_sign_in_once(deps):
+    from chalicelib.domain import recovery_codes
+    from chalicelib.services import identity
+
+    # GIVEN a user whose app is on, with one recovery code
+    user = _user(deps, "lost-phone@example.com")
+    code = "ABCDE-FGHIJ"
+    tx = deps.store.transaction()
+    deps.store.users.set_mfa(tx, user.user_id, True, recovery_digests={recovery_codes.digest(user.user_id, code)})
+    tx.commit()
+    deps.identity = _PoolWithApp()
+    # WHEN ten requests use it at once (an attacker racing the owner, say)
+    outcomes = _race(lambda n: identity.login_recovery(deps, user.email, "right", code, f"198.51.100.{n}"), 10)
+    # THEN one signs in; every other one is refused (the code used, or no app left to recover from)
+    assert outcomes.count("ok") == 1
+    assert set(outcomes) - {"ok"} <= {"invalid_mfa_code", "invalid_state"}
+    disabled = [e for e in deps.store.audit.list("user", user.user_id, 50, None).items if e.action == "mfa.disabled"]
+    assert len(disabled) == 1 and disabled[0].details == {"via": "recovery_code"}
+    assert deps.store.users.get(user.user_id).recovery_codes_left == 0

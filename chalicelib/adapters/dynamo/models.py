@@ -79,6 +79,7 @@ class UserItem(Item, discriminator="user"):
     mfa_enabled = BooleanAttribute(null=True)  # an authenticator app is confirmed (read by authorization)
     totp_pending = BooleanAttribute(null=True)  # a TOTP secret was handed out and waits for its first code
     kept_session = UnicodeAttribute(null=True)  # the token id the last sign-out of the other sessions kept
+    recovery_codes = UnicodeSetAttribute(null=True)  # digests of the unused recovery codes (domain.recovery_codes)
 
 
 class EmailItem(Item, discriminator="email"):

@@ -11,7 +11,7 @@ import time
 import uuid
 from typing import Callable
 
-from ...domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, DomainError, InvalidState,
+from ...domain.errors import (AlreadyMember, AuthorizedUserLimit, Conflict, DomainError, InvalidMfaCode, InvalidState,
                               InvitationPending, LastOwner, MfaSessionExpired, RowChanged, UserExists)
 from . import connection
 
@@ -55,6 +55,9 @@ ERRORS: dict[str, ErrorFor] = {
     "application.draft": lambda _: InvalidState("Save the application before submitting it."),
     "application.in_review": lambda _: InvalidState("Only an application in review can be decided."),
     "token.unused": lambda _: MfaSessionExpired(),  # the sign-in step a code answers was completed already
+    "user.recovery_code": lambda _: InvalidMfaCode("This recovery code is not valid: it was used already, was "
+                                                   "replaced by a newer set, or is not one of yours."),
+    "user.mfa_on": lambda _: InvalidState("No authenticator app is on for this login: add one first."),
 }
 
 

@@ -18,7 +18,8 @@ def to_user(i: UserItem) -> User:
                 last_login_at=i.last_login_at, sessions_revoked_at=i.sessions_revoked_at,
                 partner_roles=i.partner_roles.as_dict() if i.partner_roles else {},
                 reset_generation=int(i.reset_generation or 0), mfa_enabled=bool(i.mfa_enabled),
-                totp_pending=bool(i.totp_pending), kept_session=i.kept_session)
+                totp_pending=bool(i.totp_pending), kept_session=i.kept_session,
+                recovery_codes_left=len(i.recovery_codes or ()))
 
 
 def to_registration(i: SignupItem) -> Registration:
@@ -151,6 +152,8 @@ class Users:
         actions = [UserItem.last_login_at.set(at)]
         if mfa_enabled is not None:
             actions.append(UserItem.mfa_enabled.set(mfa_enabled))
+            if not mfa_enabled:  # turned off in the user pool itself: its recovery codes go with it
+                actions.append(UserItem.recovery_codes.remove())
         if tx is None:
             self._set(user_id, actions)
         else:
@@ -164,14 +167,35 @@ class Users:
         self._set(user_id, [UserItem.totp_pending.set(True)])
 
     def set_mfa(self, tx: UnitOfWork, user_id: str, enabled: bool, others_revoked_at: datetime | None = None,
-                kept_session: str | None = None) -> None:
+                kept_session: str | None = None, recovery_digests: set[str] | None = None) -> None:
         """Whether the user pool asks this user for an authenticator code (authorization reads it from here).
-        `others_revoked_at`: every session ends then but `kept_session` (the token id of the one that asked)."""
+        `others_revoked_at`: every session ends then but `kept_session` (the token id of the one that asked).
+        A new app comes with `recovery_digests` (the codes it had before are void); an app turned off takes its
+        recovery codes with it."""
         actions = [UserItem.mfa_enabled.set(enabled), UserItem.totp_pending.remove()]
+        if enabled and recovery_digests:
+            actions.append(UserItem.recovery_codes.set(recovery_digests))
+        elif not enabled:
+            actions.append(UserItem.recovery_codes.remove())
         if others_revoked_at is not None:
             actions.append(UserItem.sessions_revoked_at.set(others_revoked_at))
             actions.append(UserItem.kept_session.set(kept_session) if kept_session else UserItem.kept_session.remove())
         tx.update("user.mfa", _profile(user_id), actions, condition=UserItem.pk.exists())
+
+    def renew_recovery_codes(self, tx: UnitOfWork, user_id: str, digests: set[str]) -> None:
+        """A new set of recovery codes in place of the old one, while the app is on (condition `user.mfa_on`)."""
+        tx.update("user.mfa_on", _profile(user_id), [UserItem.recovery_codes.set(digests)],
+                  condition=UserItem.mfa_enabled == True)  # noqa: E712 (a PynamoDB condition, not a comparison)
+
+    def recover(self, tx: UnitOfWork, user_id: str, digest: str, revoked_at: datetime, login_at: datetime) -> None:
+        """A recovery code stands in for the app: it is used up with the whole set, the app is off, every session
+        ends and this sign-in is recorded, all in one update whose condition is that the code is still unused
+        (`user.recovery_code`: of two uses of one code, one wins)."""
+        tx.update("user.recovery_code", _profile(user_id), [
+            UserItem.recovery_codes.remove(), UserItem.mfa_enabled.set(False), UserItem.totp_pending.remove(),
+            UserItem.sessions_revoked_at.set(revoked_at), UserItem.kept_session.remove(),
+            UserItem.last_login_at.set(login_at)],
+            condition=UserItem.recovery_codes.contains(digest))
 
     def update_profile(self, tx: UnitOfWork, user_id: str, changes: dict) -> None:
         actions = [getattr(UserItem, k).set(v) for k, v in changes.items() if k in _PROFILE_FIELDS]
