@@ -99,6 +99,16 @@ def make_server(stage: str, host: str, port: int, listen_fd: int | None = None):
             # Skip ChaliceRequestHandler.__init__, which builds chalice's own gateway.
             super(ChaliceRequestHandler, self).__init__(request, client_address, server)
 
+        def _send_http_response_with_body(self, code, headers, body) -> None:
+            """A HEAD answer is the headers a GET would get and no body (chalice's handler writes the body too,
+            which a client keeping the connection reads as the start of the next response)."""
+            if self.command != "HEAD":
+                return super()._send_http_response_with_body(code, headers, body)
+            self.send_response(code)
+            self.send_header("Content-Length", str(len(body.encode() if isinstance(body, str) else body)))
+            self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+            self._send_headers(headers)
+
         def log_request(self, code="-", size="-") -> None:
             # The route pattern, never the path: paths carry link tokens (/i/<token>).
             self.log_message('"%s %s" %s', self.command, self.local_gateway.route, getattr(code, "value", code))

@@ -115,10 +115,13 @@ def my_audit(call):
 
 
 # authenticator app (TOTP): open to every signed-in user, partner staff who still lack one included
-@endpoint(bp, "/me/mfa/totp", "POST", scope=AUTHENTICATED, budget=Budget(reads=1, writes=1), tag="identity",
-          summary="Start adding an authenticator app: its secret and otpauth:// URI (shown once)")
+@endpoint(bp, "/me/mfa/totp", "POST", scope=AUTHENTICATED, body=schemas.START_TOTP,
+          budget=Budget(reads=1, writes=1, transactions=2, note="the profile, the secret handed out; replacing an "
+                        "app that is on also counts the password (the login limits) and gives the count back"),
+          tag="identity", summary="Start adding an authenticator app: its secret and otpauth:// URI (shown once); "
+                                  "replacing an app that is on asks for the password")
 def start_totp(call):
-    secret = mfa.start(call.deps, call.ctx, bearer_token(call.request))
+    secret = mfa.start(call.deps, call.ctx, bearer_token(call.request), call.body.get("password"), call.source_ip)
     return {"secret": secret.secret, "otpauth_uri": secret.uri}
 
 

@@ -306,6 +306,7 @@ def signin_recovery_form(call):
                                     "recovery_code": fields.get("recovery_code", "").strip()},
                                    {**schemas.LOGIN_RECOVERY, "required": ["password", "recovery_code"]})
         inv = invitee.lookup(call.deps, token, call.source_ip)
+        invitee.require_open(call.deps, inv)  # a dead link uses up no code and turns nothing off
         tokens = identity.login_recovery(call.deps, inv.email, body["password"], body["recovery_code"],
                                          call.source_ip)
     except DomainError as exc:

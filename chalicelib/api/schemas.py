@@ -46,6 +46,7 @@ TOTP_CODE = {"type": "string", "pattern": "^[0-9]{6}$", "minLength": 6, "maxLeng
 SIGN_IN_SESSION = secret(2048, 20)  # the user pool's session string (20 to 2048 characters)
 LOGIN_TOTP = obj({"session": SIGN_IN_SESSION, "code": TOTP_CODE}, ("session", "code"))
 VERIFY_TOTP = obj({"code": TOTP_CODE}, ("code",))
+START_TOTP = obj({"password": secret(256)})  # asked only to replace an app that is on
 # Ten letters and digits of base32 as shown (ABCDE-FGHIJ); case, spaces and dashes are the typist's.
 RECOVERY_CODE = {"type": "string", "minLength": 10, "maxLength": 24, "pattern": r"^[A-Za-z2-7][A-Za-z2-7 \-]*$",
                  "format": "secret"}

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
 
 from ..domain import permissions, recovery_codes
-from ..domain.errors import InvalidState, MfaRequired, MfaSessionExpired
+from ..domain.errors import InvalidState, MfaRequired, MfaSessionExpired, ValidationFailed
 from ..domain.model import Actor, OneTimeToken, User
 from . import audit, ratelimit
 from .access import UserAccess
@@ -62,8 +62,19 @@ def new_recovery_codes(deps: Deps, user_id: str) -> tuple[list[str], set[str]]:
     return codes, {recovery_codes.digest(user_id, c) for c in codes}
 
 
-def start(deps: Deps, ctx: UserAccess, access_token: str) -> TotpSecret:
-    """A new secret from the user pool; the app is on only once `confirm` has its first code."""
+def start(deps: Deps, ctx: UserAccess, access_token: str, password: str | None = None,
+          source_ip: str | None = None) -> TotpSecret:
+    """A new secret from the user pool; the app is on only once `confirm` has its first code. Replacing an app
+    that is on asks for the password again: an access token alone never takes the app (and its recovery codes)
+    away from its owner."""
+    if ctx.user.mfa_enabled:
+        if not password:
+            raise ValidationFailed("Replacing the authenticator app asks for your password again.",
+                                   details={"password": "is required while an authenticator app is on"})
+        receipt, _ = reconfirm_password(deps, ctx, password, source_ip)
+        tx = deps.store.transaction()
+        ratelimit.refund(deps, receipt, tx)
+        tx.commit()
     secret = deps.identity.start_totp(access_token)
     deps.store.users.start_totp(ctx.user.user_id)
     return TotpSecret(secret, otpauth_uri(ctx.user.email, secret))
@@ -94,19 +105,16 @@ def renew_recovery_codes(deps: Deps, ctx: UserAccess, password: str, source_ip: 
     """A new set of recovery codes in place of the old one (each old code stops working). The password is asked
     again, as for the codes' own use: an access token alone does not get codes that stand in for the app. A wrong
     password counts against the login limits of the address and source."""
-    from . import identity
-
     if not ctx.user.mfa_enabled:
         raise InvalidState("No authenticator app is on for this login: add one first.")
-    receipt = ratelimit.consume_all(deps, identity.login_limits(deps, ctx.user.email, source_ip))
-    asked = deps.identity.sign_in(ctx.user.user_id, password)  # a wrong password: 401 invalid_credentials
+    receipt, asked = reconfirm_password(deps, ctx, password, source_ip)
     if not isinstance(asked, SignInChallenge):  # the user pool asks no code: the app was turned off there
         raise InvalidState("No authenticator app is on for this login: add one first.")
     codes, digests = new_recovery_codes(deps, ctx.user.user_id)
     tx = deps.store.transaction()
     ratelimit.refund(deps, receipt, tx)
     deps.store.users.renew_recovery_codes(tx, ctx.user.user_id, digests)
-    deps.store.audit.add(tx, audit.user_event(deps, ctx.user.user_id, "mfa.recovery_codes_renewed", ctx.actor))
+    audit_everywhere(deps, tx, ctx.user, "mfa.recovery_codes_renewed", ctx.actor)
     tx.commit()
     tell(deps, ctx.user, enabled=True, replaced=False, renewed=True)
     return codes
@@ -122,6 +130,16 @@ def turn_off(deps: Deps, ctx: UserAccess) -> None:
         record(deps, tx, ctx.user, False, ctx.actor)
         tx.commit()
         tell(deps, ctx.user, enabled=False, replaced=False)
+
+
+def reconfirm_password(deps: Deps, ctx: UserAccess, password: str, source_ip: str | None):
+    """The signed-in user's password asked again, counted against the login limits like a sign-in (the caller
+    gives the count back in its own transaction). A wrong one is 401 `invalid_credentials`. Returns the receipt
+    and what the user pool answered (a challenge when the app is on there)."""
+    from . import identity
+
+    receipt = ratelimit.consume_all(deps, identity.login_limits(deps, ctx.user.email, source_ip))
+    return receipt, deps.identity.sign_in(ctx.user.user_id, password)
 
 
 def tell(deps: Deps, user: User, enabled: bool, replaced: bool, recovered: bool = False,
@@ -146,8 +164,11 @@ def record(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, 
 
 
 def audit_change(deps: Deps, tx: UnitOfWork, user: User, enabled: bool, actor: Actor, **details) -> None:
-    """The change in the user's own log and in the log of each firm they are staff of."""
-    action = "mfa.enabled" if enabled else "mfa.disabled"
+    audit_everywhere(deps, tx, user, "mfa.enabled" if enabled else "mfa.disabled", actor, **details)
+
+
+def audit_everywhere(deps: Deps, tx: UnitOfWork, user: User, action: str, actor: Actor, **details) -> None:
+    """A change of the user's sign-in in their own log and in the log of each firm they are staff of."""
     deps.store.audit.add(tx, audit.user_event(deps, user.user_id, action, actor, **details))
     for partner_id in sorted(user.partner_roles)[:PARTNER_LOGS_AT_MOST]:
         deps.store.audit.add(tx, audit.partner_event(deps, partner_id, action, actor, "user", user.user_id,

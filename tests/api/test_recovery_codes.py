@@ -223,6 +223,7 @@ def test_the_landing_pages_code_step_lets_someone_without_the_app_in_with_a_reco
     bad_password = api.post(f"/i/{link}/signin/recovery", raw=urlencode({"password": "nope", "recovery_code": codes[1]}),
                             headers=FORM)
     assert bad_password.status_code == 401 and "password is not correct" in bad_password.body.decode()
+    assert "Your password is right" not in bad_password.body.decode()
     assert email not in members()
 
     done = api.post(f"/i/{link}/signin/recovery", raw=urlencode({"password": PASSWORD, "recovery_code": codes[1]}),
@@ -231,3 +232,85 @@ def test_the_landing_pages_code_step_lets_someone_without_the_app_in_with_a_reco
     assert done.status_code == 200 and "You now have access" in done.body.decode()
     assert email in members()
     assert api.post("/auth/login", {"email": email, "password": PASSWORD}).status_code == 200  # the app is off
+
+
+# what an outsider tried next ------------------------------------------------------------------------
+
+def test_a_sign_in_waiting_for_its_code_ends_when_a_recovery_code_is_used(api):
+    """Someone with the password and the old phone starts a sign-in; the owner recovers meanwhile: the held
+    sign-in is over, and nothing turns the app back on."""
+    email, _, secret, codes = with_app(api)
+    held = api.post("/auth/login", {"email": email, "password": PASSWORD})
+    assert held.status_code == 202, held.json
+
+    token = recover(api, email, codes[0]).json["access_token"]
+
+    late = api.post("/auth/login/totp", {"session": held.json["session"], "code": fresh_code(secret)})
+    assert_error(late, 401, "mfa_session_expired")
+    assert api.get("/me", token=token).json["user"]["mfa_enabled"] is False
+    assert [e["action"] for e in my_actions(api, token)] == ["mfa.disabled", "mfa.enabled"]
+
+
+def test_a_sign_in_waiting_for_its_code_ends_when_the_app_is_turned_off(api):
+    email, token, secret, _ = with_app(api)
+    held = api.post("/auth/login", {"email": email, "password": PASSWORD})
+    assert held.status_code == 202, held.json
+
+    assert api.delete("/me/mfa/totp", token=token).status_code == 204
+
+    late = api.post("/auth/login/totp", {"session": held.json["session"], "code": fresh_code(secret)})
+    assert_error(late, 401, "mfa_session_expired")
+    assert api.get("/me", token=token).json["user"]["mfa_enabled"] is False
+
+
+@pytest.mark.parametrize("dead", ["revoked", "expired"])
+def test_a_dead_links_page_uses_up_no_recovery_code_and_turns_nothing_off(api, dead):
+    from urllib.parse import urlencode
+
+    from chalicelib import container
+
+    owner, account = api.user_with_account(unique_email("owner"))
+    email, token, _, codes = with_app(api, "invitee")
+    invited = api.post(f"/accounts/{account}/invitations", {"email": email, "role": "collaborator"}, token=owner)
+    link = token_from(api.last_link(email, "/i/"))
+    if dead == "revoked":
+        assert api.delete(f"/accounts/{account}/invitations/{invited.json['invitation_id']}",
+                          token=owner).status_code == 204
+    else:
+        container.clock.advance(40 * 24 * 3600)
+
+    page = api.post(f"/i/{link}/signin/recovery", raw=urlencode({"password": PASSWORD, "recovery_code": codes[0]}),
+                    headers=FORM)
+
+    assert page.status_code == 410
+    user = api.get("/me", token=token).json["user"]
+    assert (user["mfa_enabled"], user["recovery_codes_left"]) == (True, 10)
+    assert "mfa.disabled" not in [e["action"] for e in my_actions(api, token)]
+
+
+def test_replacing_an_app_that_is_on_asks_for_the_password_again(api):
+    """A stolen access token alone cannot swap the app (and so take its recovery codes) from its owner."""
+    email, _, secret, codes = with_app(api)
+    token = api.login_with_totp(email, secret)["access_token"]  # a session the user pool has not signed out
+
+    assert_error(api.post("/me/mfa/totp", token=token), 400, "validation_error")
+    assert_error(api.post("/me/mfa/totp", {"password": "what a thief would guess"}, token=token), 401,
+                 "invalid_credentials")
+    user = api.get("/me", token=token).json["user"]
+    assert (user["mfa_enabled"], user["recovery_codes_left"]) == (True, 10)
+
+    started = api.post("/me/mfa/totp", {"password": PASSWORD}, token=token)
+
+    assert started.status_code == 200 and started.json["secret"]
+    assert recover(api, email, codes[0]).status_code == 200  # nothing was replaced until the new app is confirmed
+
+
+def test_new_recovery_codes_reach_the_firms_audit_as_the_app_changes_do(api):
+    admin = api.signup_verified(unique_email("firm-admin"))
+    partner_id = api.post("/partners", {"name": "Audited & Co"}, token=admin).json["partner_id"]
+    api.enrol_totp(admin)
+
+    assert api.post("/me/mfa/recovery-codes", {"password": PASSWORD}, token=admin).status_code == 200
+
+    actions = [e["action"] for e in api.get(f"/partners/{partner_id}/audit", token=admin).json["items"]]
+    assert actions[:2] == ["mfa.recovery_codes_renewed", "mfa.enabled"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.browser.conftest import horizontal_overflow
+from tests.browser.conftest import horizontal_overflow, violations
 from tests.browser.support import open_mail_link as _open_mail_link
 from tests.browser.support import owner_with_invitation as _owner_with_invitation
 from tests.browser.support import verified_user as _verified_user
@@ -169,6 +169,28 @@ def test_without_javascript_an_existing_person_signs_in_and_accepts_by_post(page
     page.click("#accept")
     page.wait_for_selector("h1:has-text('You now have access')")
     assert not any("password" in u for u in page.requested_urls)
+
+
+def test_someone_who_lost_the_app_gets_in_with_a_recovery_code_on_the_same_page(page, stack):
+    codes: list[str] = []
+    invitee, _ = _verified_user_with_app(stack, "lost-app", codes=codes)
+    _owner_with_invitation(stack, invitee=invitee)
+    _open_mail_link(page, stack, invitee)
+    page.fill("#password", "my own password")
+    page.click("#accept")
+    page.wait_for_selector("#totp-form:not([hidden])")
+    assert page.is_hidden("#recovery-code")  # folded away until asked for
+    page.click("#recovery summary")
+    page.fill("#recovery-code", "AAAAA-AAAAA")
+    page.click("#recover")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not valid" in page.inner_text("#error")
+    page.fill("#recovery-code", codes[2].lower().replace("-", " "))
+    page.click("#recover")
+    page.wait_for_selector("#joined-account")
+    assert page.inner_text("#done-title") == "You now have access"
+    assert horizontal_overflow(page) <= 0
+    assert violations(page) == []
 
 
 def test_without_javascript_someone_with_an_authenticator_app_gives_its_code_on_a_second_page(page_without_js,

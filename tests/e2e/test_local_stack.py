@@ -184,3 +184,22 @@ def test_a_media_type_no_route_accepts_is_415_in_the_envelope(stack):
     assert response.status_code == 415
     assert _error(response)["code"] == "unsupported_media_type"
     assert json.loads(response.text)["error"]["message"]
+
+
+def test_a_head_request_gets_headers_only_and_the_connection_stays_usable(stack):
+    import http.client
+    from urllib.parse import urlsplit
+
+    where = urlsplit(stack)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+    try:
+        for path in ("/auth/login", "/openapi.json"):  # a refused method (405) and a route that answers
+            conn.request("HEAD", path)
+            head = conn.getresponse()
+            assert head.read() == b"" and head.status in (200, 405)
+            # the next request on the same connection reads a clean response
+            conn.request("GET", "/openapi.json")
+            follow = conn.getresponse()
+            assert follow.status == 200 and json.loads(follow.read())["openapi"].startswith("3.")
+    finally:
+        conn.close()

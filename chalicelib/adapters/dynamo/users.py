@@ -176,7 +176,9 @@ class Users:
         if enabled and recovery_digests:
             actions.append(UserItem.recovery_codes.set(recovery_digests))
         elif not enabled:
-            actions.append(UserItem.recovery_codes.remove())
+            # The app's recovery codes go with it, and so does every sign-in still waiting for one of its codes
+            # (it holds the generation it began with): nobody finishes one after the app is off.
+            actions += [UserItem.recovery_codes.remove(), UserItem.reset_generation.add(1)]
         if others_revoked_at is not None:
             actions.append(UserItem.sessions_revoked_at.set(others_revoked_at))
             actions.append(UserItem.kept_session.set(kept_session) if kept_session else UserItem.kept_session.remove())
@@ -189,10 +191,11 @@ class Users:
 
     def recover(self, tx: UnitOfWork, user_id: str, digest: str, revoked_at: datetime, login_at: datetime) -> None:
         """A recovery code stands in for the app: it is used up with the whole set, the app is off, every session
-        ends and this sign-in is recorded, all in one update whose condition is that the code is still unused
+        ends (sign-ins still waiting for a code and reset links too) and this sign-in is recorded, all in one update whose condition is that the code is still unused
         (`user.recovery_code`: of two uses of one code, one wins)."""
         tx.update("user.recovery_code", _profile(user_id), [
             UserItem.recovery_codes.remove(), UserItem.mfa_enabled.set(False), UserItem.totp_pending.remove(),
+            UserItem.reset_generation.add(1),  # sign-ins waiting for a code, and reset links, from before end
             UserItem.sessions_revoked_at.set(revoked_at), UserItem.kept_session.remove(),
             UserItem.last_login_at.set(login_at)],
             condition=UserItem.recovery_codes.contains(digest))

@@ -83,6 +83,11 @@ def _require_invitee(inv: Invitation, user: User) -> None:
         raise EmailNotVerified()
 
 
+def require_open(deps: Deps, inv: Invitation) -> None:
+    """410 unless the invitation can still be answered (pending, not past its expiry)."""
+    rules.require_usable(inv, deps.clock.now())
+
+
 def accept(deps: Deps, ctx: UserAccess, raw_token: str):
     """Signed in, with the invited (verified) email: joins with the invitation's role."""
     inv = lookup(deps, raw_token, ctx.principal.source_ip)

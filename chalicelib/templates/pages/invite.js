@@ -55,6 +55,7 @@
 
   var signin = document.getElementById("signin-form");
   var totp = document.getElementById("totp-form");
+  var recovery = document.getElementById("recovery-form");
   if (signin) {
     signin.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -64,6 +65,7 @@
           document.getElementById("totp-session").value = t.session;
           signin.hidden = true;
           totp.hidden = false;
+          recovery.hidden = false;  // a lost app: a recovery code with the password just given
           errorBox.hidden = true;
           document.getElementById("code").focus();
           return null;
@@ -78,6 +80,16 @@
       api("POST", "/auth/login/totp", {
         session: document.getElementById("totp-session").value,
         code: document.getElementById("code").value.replace(/\s/g, "")
+      }).then(acceptAs).catch(showError);
+    });
+  }
+  if (recovery) {
+    recovery.addEventListener("submit", function (e) {
+      e.preventDefault();
+      api("POST", "/auth/login/recovery", {
+        email: root.dataset.email,
+        password: document.getElementById("password").value,
+        recovery_code: document.getElementById("recovery-code").value.trim()
       }).then(acceptAs).catch(showError);
     });
   }
