@@ -22,7 +22,9 @@ class User:
     last_login_at: datetime | None = None
     sessions_revoked_at: datetime | None = None  # sign-out everywhere: older access tokens stop working
     partner_roles: dict[str, str] = field(default_factory=dict)  # partner_id -> partner role (staff access)
-    reset_generation: int = 0  # a successful password reset moves it on: older reset links stop working
+    # Moved on by a password reset, a recovery code and turning the app off: reset links and sign-ins waiting
+    # for an authenticator code that carry an older generation stop working.
+    reset_generation: int = 0
     mfa_enabled: bool = False  # an authenticator app (TOTP) is confirmed: the user pool asks for its code at sign-in
     totp_pending: bool = False  # a TOTP secret was handed out and waits for its first code
     kept_session: str | None = None  # the token id (`jti`) a sign-out of every other session left alive

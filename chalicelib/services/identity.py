@@ -11,9 +11,11 @@ import logging
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
+from ..domain import recovery_codes
 from ..domain.emails import normalize_email
-from ..domain.errors import EmailNotVerified, InvalidCredentials, NotFound, UserExists
-from ..domain.model import OneTimeToken, Registration, User
+from ..domain.errors import (EmailNotVerified, InvalidCredentials, InvalidMfaCode, InvalidState, NotFound,
+                             UserExists)
+from ..domain.model import Actor, OneTimeToken, Registration, User
 from . import mail, mfa, ratelimit, sessions
 from .deps import Deps
 from .ports import SignInChallenge, SignInTokens
@@ -125,13 +127,11 @@ def login_limits(deps: Deps, email: str, source_ip: str | None) -> list[ratelimi
             ratelimit.Limit(f"login:email:{email}", s.login_failures_per_email_everywhere, _LOGIN_WINDOW)]
 
 
-def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignInTokens | mfa.PendingSignIn:
-    """Check the password, refuse unverified emails, record the login time; for a user with an authenticator
-    app, hold the sign-in until `login_totp` has its code.
-
-    Every attempt is counted before the password is checked, in one atomic increment that decides (so parallel
-    guesses cannot pass the limit); a right password gives its count back. A known and an unknown address cost
-    the same calls: the user pool is asked in both cases."""
+def _password(deps: Deps, email: str, password: str, source_ip: str | None):
+    """The first step of every sign-in: the attempt counted (one atomic increment for the three login limits),
+    then the password checked by the user pool, for a known and an unknown address alike. Returns the receipt
+    (to give the count back), the verified user and the pool's answer (tokens, or a challenge for the app's
+    code); a wrong password is 401, an unconfirmed sign-up 403."""
     email = normalize_email(email)
     receipt = ratelimit.consume_all(deps, login_limits(deps, email, source_ip))
     owner_id, attempt_id = deps.store.users.sign_in_names(email)
@@ -144,6 +144,18 @@ def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignI
     user = deps.store.users.get(owner_id)
     if user is None or not user.email_verified:
         raise EmailNotVerified()
+    return receipt, user, result
+
+
+def login(deps: Deps, email: str, password: str, source_ip: str | None) -> SignInTokens | mfa.PendingSignIn:
+    """Check the password, refuse unverified emails, record the login time; for a user with an authenticator
+    app, hold the sign-in until `login_totp` has its code.
+
+    Every attempt is counted before the password is checked, in one atomic increment that decides (so parallel
+    guesses cannot pass the limit); a right password gives its count back. A known and an unknown address cost
+    the same calls: the user pool is asked in both cases."""
+    receipt, user, result = _password(deps, email, password, source_ip)
+    owner_id = user.user_id
     if not isinstance(result, SignInChallenge) and sessions.wait_past_revocation(user):
         result = deps.identity.sign_in(owner_id, password)  # the first tokens fell in the sign-out's second
     if isinstance(result, SignInChallenge):
@@ -181,21 +193,7 @@ def login_recovery(deps: Deps, email: str, password: str, code: str, source_ip: 
 
     Counted against the login limits like a password (a right password and code give the count back); a known
     and an unknown address cost the same calls up to the password."""
-    from ..domain import recovery_codes
-    from ..domain.errors import InvalidMfaCode, InvalidState
-    from ..domain.model import Actor
-
-    email = normalize_email(email)
-    receipt = ratelimit.consume_all(deps, login_limits(deps, email, source_ip))
-    owner_id, attempt_id = deps.store.users.sign_in_names(email)
-    asked = deps.identity.sign_in(owner_id or attempt_id or deps.secrets.new_id("usr"), password)
-    if owner_id is None:
-        if attempt_id is None:
-            raise InvalidCredentials()
-        raise EmailNotVerified()
-    user = deps.store.users.get(owner_id)
-    if user is None or not user.email_verified:
-        raise EmailNotVerified()
+    receipt, user, asked = _password(deps, email, password, source_ip)
     if not isinstance(asked, SignInChallenge):  # the user pool asks no code of this login
         raise InvalidState("No authenticator app is on for this login: sign in with the password alone.")
     typed = recovery_codes.normalize(code)

@@ -191,8 +191,8 @@ class Users:
 
     def recover(self, tx: UnitOfWork, user_id: str, digest: str, revoked_at: datetime, login_at: datetime) -> None:
         """A recovery code stands in for the app: it is used up with the whole set, the app is off, every session
-        ends (sign-ins still waiting for a code and reset links too) and this sign-in is recorded, all in one update whose condition is that the code is still unused
-        (`user.recovery_code`: of two uses of one code, one wins)."""
+        ends (sign-ins still waiting for a code and reset links too) and this sign-in is recorded, all in one
+        update whose condition is that the code is still unused (`user.recovery_code`: of two uses, one wins)."""
         tx.update("user.recovery_code", _profile(user_id), [
             UserItem.recovery_codes.remove(), UserItem.mfa_enabled.set(False), UserItem.totp_pending.remove(),
             UserItem.reset_generation.add(1),  # sign-ins waiting for a code, and reset links, from before end
